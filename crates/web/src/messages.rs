@@ -1,0 +1,34 @@
+//! User-facing texts of the web interface, kept in one place so that they can be
+//! translated later. Error texts say what failed, on which value, and what to do.
+
+pub fn job_not_found(id: i64) -> String {
+    format!("job {id} not found; finished jobs are deleted some time after they end")
+}
+
+pub fn invalid_job_id(raw: &str) -> String {
+    format!("invalid job id {raw:?}: expected a positive integer")
+}
+
+pub fn missing_parameter(name: &str) -> String {
+    format!("missing parameter {name:?}")
+}
+
+pub fn invalid_wiki(raw: &str) -> String {
+    format!(
+        "invalid wiki {raw:?}: expected a domain such as en.wikisource.org or a database name such as enwikisource"
+    )
+}
+
+pub fn invalid_file(raw: &str, reason: &str) -> String {
+    format!("invalid file name {raw:?}: {reason}")
+}
+
+pub fn invalid_page(raw: &str) -> String {
+    format!("invalid page {raw:?}: expected a page number from 1 to 100000")
+}
+
+pub fn internal_error() -> String {
+    "internal error; the cause was logged on the server, please try again later".to_owned()
+}
+
+pub const STATUS_TITLE: &str = "phetools status";
