@@ -1,0 +1,211 @@
+//! `phetools bench`: throughput of the queue and of the stream consumer, each
+//! printed beside a baseline measured in the same run on the same machine.
+//!
+//! The benchmark creates a scratch database next to the configured one, so the
+//! configured database is never written, and drops it at the end.
+
+use std::process::Stdio;
+
+use anyhow::{bail, Context};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{ConnectOptions, PgPool};
+
+use crate::config::{Config, ProcessEnvironment};
+use crate::secret::Secret;
+
+/// Arguments of `phetools bench`.
+#[derive(Debug, clap::Args)]
+pub struct BenchArgs {
+    /// No-op jobs per queue measurement.
+    #[arg(long, default_value_t = 20_000)]
+    pub jobs: usize,
+    /// Worker counts to measure the queue with.
+    #[arg(long, value_delimiter = ',', default_value = "1,2,4")]
+    pub workers: Vec<usize>,
+    /// Duration of each pgbench run, in seconds.
+    #[arg(long, default_value_t = 10)]
+    pub pgbench_seconds: u32,
+    /// Synthetic EventStreams events for the stream measurement.
+    #[arg(long, default_value_t = 200_000)]
+    pub events: usize,
+}
+
+/// pgbench script: one single-row UPDATE per transaction, the cheapest write a
+/// job state change can be compared with.
+const PGBENCH_UPDATE_SCRIPT: &str = "\\set aid random(1, 100000)\nUPDATE pgbench_accounts SET abalance = abalance + 1 WHERE aid = :aid;\n";
+
+pub async fn run(config: &Config, args: BenchArgs) -> anyhow::Result<()> {
+    let url = config.database_url(&ProcessEnvironment)?;
+    let base: PgConnectOptions = url.expose().parse().context("invalid database URL")?;
+    let password = url_password(url.expose());
+    let scratch = format!("phetools_bench_{}", std::process::id());
+    create_database(&base, &scratch).await?;
+    let pgbench = Pgbench { options: base.clone().database(&scratch), password };
+    let outcome = run_in(&pgbench, &args).await;
+    drop_database(&base, &scratch).await?;
+    outcome
+}
+
+async fn run_in(pgbench: &Pgbench, args: &BenchArgs) -> anyhow::Result<()> {
+    let max_workers = args.workers.iter().copied().max().unwrap_or(1);
+    let pool = PgPoolOptions::new()
+        .max_connections(max_workers as u32 + 4)
+        .test_before_acquire(false)
+        .connect_with(pgbench.options.clone())
+        .await
+        .context("cannot connect to the scratch database")?;
+    crate::app::MIGRATOR.run(&pool).await.context("migrating the scratch database failed")?;
+
+    print_machine();
+    queue_benchmark(pgbench, &pool, args).await?;
+    stream_benchmark(&pool, args).await?;
+    pool.close().await;
+    Ok(())
+}
+
+fn print_machine() {
+    let cores = std::thread::available_parallelism().map(usize::from).unwrap_or(0);
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|info| info.lines().find(|line| line.starts_with("model name")).map(|line| line.split(':').nth(1).unwrap_or("").trim().to_owned()))
+        .unwrap_or_else(|| "unknown CPU".to_owned());
+    println!("machine: {cores} cores, {cpu}");
+}
+
+async fn queue_benchmark(pgbench: &Pgbench, pool: &PgPool, args: &BenchArgs) -> anyhow::Result<()> {
+    pgbench.initialize()?;
+    println!("\nqueue: no-op jobs claimed and completed per second (target: at least 0.5 of pgbench's single-row update rate)");
+    println!("| workers | pgbench single-row updates/s (same clients) | phetools jobs/s | ratio |");
+    println!("|---:|---:|---:|---:|");
+    for &workers in &args.workers {
+        let baseline = pgbench.update_rate(workers, args.pgbench_seconds)?;
+        let report = phetools_queue::bench_noop(pool, workers, args.jobs).await?;
+        println!(
+            "| {workers} | {baseline:.0} | {:.0} | {:.2} |",
+            report.jobs_per_second,
+            report.jobs_per_second / baseline
+        );
+    }
+    Ok(())
+}
+
+async fn stream_benchmark(pool: &PgPool, args: &BenchArgs) -> anyhow::Result<()> {
+    let frames = phetools_stream::replay::synthetic_frames(args.events);
+    let report = phetools_stream::bench_consume(pool, &frames).await?;
+    println!("\nstream: recorded events parsed, filtered and enqueued per second (target: at least 50,000/s)");
+    println!("| events | matched | jobs enqueued | transactions | parse + rules events/s (baseline, no database) | full pipeline events/s |");
+    println!("|---:|---:|---:|---:|---:|---:|");
+    println!(
+        "| {} | {} | {} | {} | {:.0} | {:.0} |",
+        report.events,
+        report.matched_events,
+        report.jobs_enqueued,
+        report.transactions,
+        report.parse_events_per_second(),
+        report.events_per_second()
+    );
+    Ok(())
+}
+
+async fn create_database(base: &PgConnectOptions, name: &str) -> anyhow::Result<()> {
+    let mut connection = base.connect().await.context("cannot connect to the database")?;
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut connection)
+        .await
+        .with_context(|| format!("cannot create the scratch database {name}; the database user needs CREATEDB"))?;
+    Ok(())
+}
+
+async fn drop_database(base: &PgConnectOptions, name: &str) -> anyhow::Result<()> {
+    let mut connection = base.connect().await.context("cannot connect to the database")?;
+    sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        .execute(&mut connection)
+        .await
+        .with_context(|| format!("cannot drop the scratch database {name}"))?;
+    Ok(())
+}
+
+/// Runs pgbench against the scratch database. Connection settings go to libpq
+/// through the environment, so that the password never appears on a command line.
+struct Pgbench {
+    options: PgConnectOptions,
+    password: Option<Secret>,
+}
+
+impl Pgbench {
+    fn command(&self) -> std::process::Command {
+        let mut command = std::process::Command::new("pgbench");
+        command
+            .env("PGHOST", self.options.get_host())
+            .env("PGPORT", self.options.get_port().to_string())
+            .env("PGUSER", self.options.get_username())
+            .env("PGDATABASE", self.options.get_database().unwrap_or("postgres"))
+            .stdin(Stdio::null());
+        if let Some(password) = &self.password {
+            command.env("PGPASSWORD", password.expose());
+        }
+        command
+    }
+
+    fn initialize(&self) -> anyhow::Result<()> {
+        let output = self
+            .command()
+            .args(["--initialize", "--quiet", "--scale=1"])
+            .output()
+            .context("cannot run pgbench; install the Debian package postgresql-contrib")?;
+        if !output.status.success() {
+            bail!("pgbench --initialize failed: {}", String::from_utf8_lossy(&output.stderr).trim());
+        }
+        Ok(())
+    }
+
+    /// Transactions per second of `clients` pgbench clients running single-row updates.
+    fn update_rate(&self, clients: usize, seconds: u32) -> anyhow::Result<f64> {
+        let script = tempfile::NamedTempFile::new().context("cannot create the pgbench script")?;
+        std::fs::write(script.path(), PGBENCH_UPDATE_SCRIPT).context("cannot write the pgbench script")?;
+        let output = self
+            .command()
+            .arg(format!("--client={clients}"))
+            .arg(format!("--jobs={clients}"))
+            .arg(format!("--time={seconds}"))
+            .arg("--no-vacuum")
+            .arg(format!("--file={}", script.path().display()))
+            .output()
+            .context("cannot run pgbench; install the Debian package postgresql-contrib")?;
+        if !output.status.success() {
+            bail!("pgbench failed: {}", String::from_utf8_lossy(&output.stderr).trim());
+        }
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        parse_tps(&stdout).with_context(|| format!("pgbench printed no tps line:\n{stdout}"))
+    }
+}
+
+/// The percent-decoded password of a database URL, if it has one.
+fn url_password(database_url: &str) -> Option<Secret> {
+    let url = url::Url::parse(database_url).ok()?;
+    let password = url.password()?;
+    let decoded = percent_encoding::percent_decode_str(password).decode_utf8().ok()?;
+    Some(Secret::new(decoded.into_owned()))
+}
+
+/// Reads `tps = 1234.5 (without initial connection time)` from pgbench's output.
+fn parse_tps(output: &str) -> Option<f64> {
+    output
+        .lines()
+        .find(|line| line.starts_with("tps = "))
+        .and_then(|line| line["tps = ".len()..].split_whitespace().next())
+        .and_then(|number| number.parse().ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_tps;
+
+    #[test]
+    fn parse_tps_reads_pgbench_output() {
+        let output = "number of failed transactions: 0 (0.000%)\nlatency average = 0.512 ms\n\
+                      initial connection time = 3.1 ms\ntps = 1953.312871 (without initial connection time)\n";
+        assert_eq!(parse_tps(output), Some(1953.312871));
+        assert_eq!(parse_tps("no tps here"), None);
+    }
+}

@@ -1,0 +1,88 @@
+//! `phetools`: the Wikisource tool's stream consumer, workers and web server.
+
+mod app;
+mod bench;
+mod config;
+mod secret;
+mod shutdown;
+mod telemetry;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::{Config, ProcessEnvironment};
+
+#[derive(Parser)]
+#[command(name = "phetools", version, about = "Wikisource text layers, OCR and Match & Split, driven by EventStreams and a PostgreSQL job queue")]
+struct Cli {
+    /// Configuration file (TOML); environment variables override it. See docs/configuration.md.
+    #[arg(long, env = "PHETOOLS_CONFIG", global = true)]
+    config: Option<PathBuf>,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Apply the database migrations, then exit.
+    Migrate,
+    /// Consume EventStreams and enqueue jobs (one active consumer per database).
+    Stream,
+    /// Run jobs from the queue.
+    Work,
+    /// Serve the web interface and API.
+    Serve,
+    /// Stream consumer, workers and web server in one process.
+    Run,
+    /// Measure queue and stream throughput beside their baselines, in a scratch database.
+    Bench(bench::BenchArgs),
+    /// Serve recorded SSE frames on a loopback address, for trying the consumer without Wikimedia.
+    ReplayStream(app::ReplayArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let config = match Config::load(cli.config.as_deref(), &ProcessEnvironment) {
+        Ok(config) => config,
+        Err(error) => {
+            eprintln!("phetools: {error:#}");
+            return ExitCode::from(2);
+        }
+    };
+    let default_filter = match cli.command {
+        Command::Bench(_) => telemetry::BENCH_FILTER,
+        _ => telemetry::SERVICE_FILTER,
+    };
+    telemetry::init(config.log_format, default_filter);
+
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("phetools: cannot start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli.command, config)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            tracing::error!(error = format!("{error:#}"), "phetools stopped with an error");
+            eprintln!("phetools: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(command: Command, config: Config) -> anyhow::Result<()> {
+    match command {
+        Command::Migrate => app::migrate(&config).await,
+        Command::Stream => app::run_roles(&config, app::Roles { stream: true, work: false, serve: false }).await,
+        Command::Work => app::run_roles(&config, app::Roles { stream: false, work: true, serve: false }).await,
+        Command::Serve => app::run_roles(&config, app::Roles { stream: false, work: false, serve: true }).await,
+        Command::Run => app::run_roles(&config, app::Roles { stream: true, work: true, serve: true }).await,
+        Command::Bench(args) => bench::run(&config, args).await,
+        Command::ReplayStream(args) => app::replay_stream(args).await,
+    }
+}

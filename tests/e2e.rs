@@ -1,0 +1,217 @@
+//! End to end through the real binary: a replayed EventStreams upload event for a
+//! real DjVu file on the test wiki becomes a `text_layer` job, the worker looks the
+//! file up and downloads it from the wiki, djvulibre extracts its text, and the
+//! web server shows the stored text and the status page.
+//!
+//! Needs the MediaWiki test wiki (`PHETOOLS_TEST_WIKI_API`) and PostgreSQL
+//! (`DATABASE_URL`), which `ops/test.sh` provides.
+
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use phetools_stream::{Faults, Frame, ReplayServer};
+use serde_json::{json, Value};
+use sha1::{Digest, Sha1};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+
+/// The 325-page scanned book that the test wiki serves as File:Kjv-genesis-numbers.djvu.
+const BOOK: &str = "tests/fixtures/textlayer/kjv-genesis-numbers.djvu";
+const BOOK_FILE_NAME: &str = "Kjv-genesis-numbers.djvu";
+/// Extraction and download of the book take a few seconds; this bounds a hang.
+const DEADLINE: Duration = Duration::from_secs(120);
+
+/// Kills the child process when a test ends, even by a failed assertion.
+struct ChildGuard(Child);
+
+impl Drop for ChildGuard {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn test_wiki_api() -> Option<String> {
+    let api = std::env::var("PHETOOLS_TEST_WIKI_API").ok().filter(|value| !value.is_empty());
+    if api.is_none() {
+        eprintln!("SKIPPED: PHETOOLS_TEST_WIKI_API is not set; run the tests with ops/test.sh");
+    }
+    api
+}
+
+/// The origin (`http://127.0.0.1:18080`) of the wiki's API URL, where uploads are served.
+fn origin_of(api: &str) -> String {
+    let url = url::Url::parse(api).expect("PHETOOLS_TEST_WIKI_API is a URL");
+    url.origin().ascii_serialization()
+}
+
+/// MediaWiki's base-36 SHA-1 (as in `log_params.img_sha1`) of `bytes`.
+fn sha1_base36(bytes: &[u8]) -> String {
+    let mut digits = Vec::new();
+    let mut number: Vec<u8> = Sha1::digest(bytes).to_vec();
+    while number.iter().any(|byte| *byte != 0) {
+        let mut remainder = 0u32;
+        for byte in number.iter_mut() {
+            let value = (remainder << 8) | u32::from(*byte);
+            *byte = (value / 36) as u8;
+            remainder = value % 36;
+        }
+        digits.push(std::char::from_digit(remainder, 36).unwrap());
+    }
+    digits.iter().rev().collect()
+}
+
+/// An upload log event on en.wikisource in the shape of `mediawiki.recentchange` 1.0.0.
+fn upload_event(file_name: &str, sha1_base36: &str, offset: u64) -> Frame {
+    let data = json!({
+        "$schema": "/mediawiki/recentchange/1.0.0",
+        "meta": {
+            "uri": format!("https://en.wikisource.org/wiki/File:{}", file_name.replace(' ', "_")),
+            "request_id": "5b8b4bc4-7c8e-4a33-9f59-0a4f9d0b3c11",
+            "id": "6f1f9c2e-4d0e-4b8e-9a57-3f0d5c1e2a01",
+            "dt": "2026-11-30T10:15:00.123Z",
+            "domain": "en.wikisource.org",
+            "stream": "mediawiki.recentchange",
+            "topic": "eqiad.mediawiki.recentchange",
+            "partition": 0,
+            "offset": offset
+        },
+        "id": 98765432,
+        "type": "log",
+        "namespace": 6,
+        "title": format!("File:{file_name}"),
+        "title_url": format!("https://en.wikisource.org/wiki/File:{}", file_name.replace(' ', "_")),
+        "comment": "scan of the first four books of Moses",
+        "timestamp": 1_764_497_700,
+        "user": "Example uploader",
+        "bot": false,
+        "log_id": 4_242_424,
+        "log_type": "upload",
+        "log_action": "upload",
+        "log_params": { "img_sha1": sha1_base36, "img_timestamp": "20261130101500" },
+        "log_action_comment": format!("uploaded \"[[File:{file_name}]]\""),
+        "server_url": "https://en.wikisource.org",
+        "server_name": "en.wikisource.org",
+        "server_script_path": "/w",
+        "wiki": "enwikisource",
+        "parsedcomment": "scan of the first four books of Moses"
+    });
+    let id = json!([{ "topic": "eqiad.mediawiki.recentchange", "partition": 0, "timestamp": 1_764_497_700_124u64 }]);
+    Frame::message(&id.to_string(), &data.to_string())
+}
+
+/// A canary event, which the consumer must drop.
+fn canary_event() -> Frame {
+    let data = json!({
+        "$schema": "/mediawiki/recentchange/1.0.1",
+        "meta": { "stream": "mediawiki.recentchange", "dt": "2026-11-30T10:14:59Z", "domain": "canary",
+                  "id": "00000000-0000-0000-0000-000000000000", "topic": "eqiad.mediawiki.recentchange",
+                  "partition": 0, "offset": 1 }
+    });
+    let id = json!([{ "topic": "eqiad.mediawiki.recentchange", "partition": 0, "timestamp": 1_764_497_699_001u64 }]);
+    Frame::message(&id.to_string(), &data.to_string())
+}
+
+fn free_loopback_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// DATABASE_URL of the test's own database: the configured URL with its database replaced.
+fn database_url_for(database: &str) -> String {
+    let mut url = url::Url::parse(&std::env::var("DATABASE_URL").expect("DATABASE_URL is set")).unwrap();
+    url.set_path(&format!("/{database}"));
+    url.to_string()
+}
+
+async fn get_json(client: &reqwest::Client, url: &str) -> (u16, Value) {
+    let response = client.get(url).send().await.expect("web server answers");
+    let status = response.status().as_u16();
+    let body = response.json().await.unwrap_or(Value::Null);
+    (status, body)
+}
+
+#[sqlx::test(migrations = false)]
+async fn replayed_upload_reaches_text_layer_api(_pool_options: PgPoolOptions, connect_options: PgConnectOptions) {
+    let Some(wiki_api) = test_wiki_api() else { return };
+    let database = connect_options.get_database().expect("sqlx::test names the database").to_owned();
+    let book = std::fs::read(BOOK).expect("fixture present");
+
+    let frames = vec![
+        canary_event(),
+        upload_event(BOOK_FILE_NAME, &sha1_base36(&book), 7_000_001),
+    ];
+    let stream = ReplayServer::start(frames, Faults::default()).await.unwrap();
+    let port = free_loopback_port();
+    let child = Command::new(env!("CARGO_BIN_EXE_phetools"))
+        .arg("run")
+        .env("DATABASE_URL", database_url_for(&database))
+        .env("PHETOOLS_LISTEN", format!("127.0.0.1:{port}"))
+        .env("PHETOOLS_EVENTSTREAMS_URL", stream.base_url())
+        .env("PHETOOLS_WIKI_API_URL", &wiki_api)
+        .env("PHETOOLS_UPLOAD_HOSTS", origin_of(&wiki_api))
+        .env("PHETOOLS_STREAMS_FILE", concat!(env!("CARGO_MANIFEST_DIR"), "/streams.toml"))
+        .env("PHETOOLS_WORKERS", "2")
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("phetools binary starts");
+    let _child = ChildGuard(child);
+
+    let client = reqwest::Client::new();
+    let base = format!("http://127.0.0.1:{port}");
+    let text_url = format!("{base}/api/v1/text-layer?wiki=en.wikisource.org&file={BOOK_FILE_NAME}&page=3");
+    let started = Instant::now();
+    let page = loop {
+        if let Ok(response) = client.get(&text_url).send().await {
+            if response.status() == 200 {
+                break response.json::<Value>().await.unwrap();
+            }
+        }
+        assert!(started.elapsed() < DEADLINE, "text layer of page 3 not served within {DEADLINE:?}");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    };
+
+    // Page 3 opens Genesis; its OCR text layer has the book heading and verse 1.
+    let text = page["text"].as_str().expect("text is a string");
+    assert!(text.contains("GENESIS"), "page 3 text: {text}");
+    assert!(text.contains("In the beginning God created the heaven and the earth"), "page 3 text: {text}");
+    assert_eq!(page["page_count"], 325);
+    assert_eq!(page["sha1"], hex::encode(Sha1::digest(&book)));
+
+    // Page 2 is blank in the scan: an empty text, not an error.
+    let (status, blank) = get_json(&client, &format!("{base}/api/v1/text-layer?wiki=enwikisource&file=File:{BOOK_FILE_NAME}&page=2")).await;
+    assert_eq!(status, 200, "{blank}");
+    assert_eq!(blank["text"], "");
+
+    // Past the last page: a 404 that names the page count.
+    let (status, beyond) = get_json(&client, &format!("{base}/api/v1/text-layer?wiki=en.wikisource.org&file={BOOK_FILE_NAME}&page=326")).await;
+    assert_eq!(status, 404);
+    assert!(beyond["error"]["message"].as_str().unwrap().contains("325 pages"), "{beyond}");
+
+    // The job that did it: one text_layer job, succeeded on its first attempt.
+    let (status, job) = get_json(&client, &format!("{base}/api/v1/jobs/1")).await;
+    assert_eq!(status, 200, "{job}");
+    assert_eq!(job["kind"], "text_layer");
+    assert_eq!(job["state"], "succeeded");
+    assert_eq!(job["attempt"], 1);
+    assert_eq!(job["payload"]["file"], "Kjv-genesis-numbers.djvu");
+
+    // The status page shows the finished job and the stream position.
+    let status_page = client.get(format!("{base}/status")).send().await.unwrap().text().await.unwrap();
+    assert!(status_page.contains("text_layer"), "{status_page}");
+    assert!(status_page.contains("succeeded"), "{status_page}");
+    assert!(status_page.contains("eventstreams"), "{status_page}");
+    assert!(status_page.contains("2026-11-30 10:15:00"), "stream position missing: {status_page}");
+
+    // CORS for gadgets on every API route.
+    let response = client.get(&text_url).header("Origin", "https://en.wikisource.org").send().await.unwrap();
+    assert_eq!(response.headers()["access-control-allow-origin"], "*");
+
+    // Exactly one job although the consumer may have reconnected meanwhile.
+    let pool = sqlx::PgPool::connect(&database_url_for(&database)).await.unwrap();
+    let jobs: i64 = sqlx::query_scalar("SELECT count(*) FROM job").fetch_one(&pool).await.unwrap();
+    assert_eq!(jobs, 1);
+    pool.close().await;
+    stream.shutdown().await;
+}
