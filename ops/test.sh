@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Runs the whole test suite on this machine: installs or starts what the tests need
+# (PostgreSQL, djvulibre, poppler, a throwaway MediaWiki 1.39 on loopback), then
+# `cargo test` over the workspace. Extra arguments go to `cargo test`.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+. ops/lib.sh
+
+require_cargo
+install_runtime_packages
+install_packages gcc libc6-dev
+ensure_postgres_running
+
+# Each test creates its own database through this role (sqlx::test), so the role
+# needs CREATEDB and its own maintenance database. The password only protects a
+# loopback test cluster.
+if [ -z "${DATABASE_URL:-}" ]; then
+	ensure_database phetools_test phetools_test phetools_test CREATEDB
+	export DATABASE_URL=postgres://phetools_test:phetools_test@127.0.0.1:5432/phetools_test
+fi
+
+# A private MediaWiki for the tests that read imageinfo and download files.
+export MW_PORT=${MW_PORT:-18080}
+export MW_WIKI_DIR=${MW_WIKI_DIR:-$(mktemp -d /tmp/phetools-test-wiki.XXXXXX)}
+ops/mediawiki-test-wiki.sh install
+ops/mediawiki-test-wiki.sh setup
+ops/mediawiki-test-wiki.sh start
+trap 'ops/mediawiki-test-wiki.sh stop || true' EXIT
+eval "$(ops/mediawiki-test-wiki.sh env)"
+export PHETOOLS_TEST_WIKI_DIR="$MW_WIKI_DIR"
+
+log "running cargo test (DATABASE_URL points at 127.0.0.1:5432, wiki at $PHETOOLS_TEST_WIKI_API)"
+cargo test --workspace --locked "$@"
