@@ -47,7 +47,30 @@ CREATE UNIQUE INDEX job_dedupe_key_active
 CREATE INDEX job_claim_order ON job (priority DESC, run_after, id) WHERE state = 'queued';
 CREATE INDEX job_lease_expiry ON job (lease_expires_at) WHERE state = 'running';
 CREATE INDEX job_finished ON job (finished_at) WHERE finished_at IS NOT NULL;
-CREATE INDEX job_kind_state ON job (kind, state);
+-- Ids of up to `claim_limit` due queued jobs of `kinds` (NULL: every kind) in
+-- claim order, locked FOR UPDATE SKIP LOCKED until the caller's transaction ends.
+-- The claim UPDATE calls it once per statement.
+--
+-- Sorts and bitmap scans are disabled for this query alone. Right after a bulk
+-- enqueue, and whenever the last ANALYZE saw almost no queued row, the planner
+-- estimates a handful of queued rows and would sort every queued row on each
+-- claim (measured: 7 ms per claim with 20,000 queued jobs, PostgreSQL 15)
+-- instead of reading job_claim_order in order and stopping at the limit.
+CREATE FUNCTION job_claimable_ids(kinds text[], claim_limit integer) RETURNS bigint[]
+    LANGUAGE plpgsql VOLATILE
+    SET enable_sort = off
+    SET enable_bitmapscan = off
+AS $$
+BEGIN
+    RETURN ARRAY(
+        SELECT id FROM job
+        WHERE state = 'queued' AND run_after <= now()
+          AND (kinds IS NULL OR kind = ANY(kinds))
+        ORDER BY priority DESC, run_after, id
+        FOR UPDATE SKIP LOCKED
+        LIMIT claim_limit);
+END
+$$;
 
 -- Delay before the retry of a job whose attempt number `attempt` failed:
 --   min(max_seconds, base_seconds * 2^(attempt - 1)) * u,  u uniform in [0.5, 1).

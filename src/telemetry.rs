@@ -15,7 +15,7 @@ pub const SERVICE_FILTER: &str =
     "warn,phetools=info,phetools_queue=info,phetools_stream=info,phetools_wiki=info,phetools_textlayer=info,phetools_web=info";
 
 /// Log filter of `phetools bench`, whose jobs would otherwise log a line each.
-pub const BENCH_FILTER: &str = "warn,phetools=info";
+pub const BENCH_FILTER: &str = "warn";
 
 /// Installs the global subscriber. The filter comes from `RUST_LOG`, else `default_filter`.
 pub fn init(format: LogFormat, default_filter: &str) {

@@ -74,21 +74,21 @@ pub enum CancelOutcome {
 
 /// The claim statement, shared by [`Queue::claim`] and [`Queue::complete_and_claim`].
 /// Parameters: $1 worker id, $2 kinds (NULL for all), $3 limit, $4 lease in seconds.
+/// The argument is a query that must run before the claim in the same statement
+/// (`SELECT 1` when there is none).
 macro_rules! claim_update {
-    () => {
-        "UPDATE job
-         SET state = 'running', attempt = attempt + 1, attempted_at = now(), attempted_by = $1,
-             lease_token = gen_random_uuid(), lease_expires_at = now() + make_interval(secs => $4),
-             progress = NULL
-         WHERE id = ANY(ARRAY(
-             SELECT id FROM job
-             WHERE state = 'queued' AND run_after <= now()
-               AND ($2::text[] IS NULL OR kind = ANY($2))
-             ORDER BY priority DESC, run_after, id
-             FOR UPDATE SKIP LOCKED
-             LIMIT $3))
-         RETURNING id, kind, payload, priority, attempt, max_attempts, run_after, created_at,
-                   lease_token, lease_expires_at"
+    ($before:literal) => {
+        concat!(
+            "UPDATE job
+             SET state = 'running', attempt = attempt + 1, attempted_at = now(), attempted_by = $1,
+                 lease_token = gen_random_uuid(), lease_expires_at = now() + make_interval(secs => $4),
+                 progress = NULL
+             WHERE id = ANY((SELECT job_claimable_ids($2::text[], $3::integer) FROM (",
+            $before,
+            ") AS before_claim)::bigint[])
+             RETURNING id, kind, payload, priority, attempt, max_attempts, run_after, created_at,
+                       lease_token, lease_expires_at"
+        )
     };
 }
 
@@ -222,7 +222,7 @@ impl Queue {
         }
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
 
-        let mut jobs: Vec<ClaimedJob> = sqlx::query_as(claim_update!())
+        let mut jobs: Vec<ClaimedJob> = sqlx::query_as(claim_update!("SELECT 1"))
         .bind(worker_id)
         .bind(kinds)
         .bind(limit)
@@ -263,7 +263,13 @@ impl Queue {
                  WHERE id = $5 AND state = 'running' AND lease_token = $6
                  RETURNING id
              ), claimed AS (",
-            claim_update!(),
+            // The completion must run before the claim. A claim can keep a row lock on
+            // a job that another worker claimed after this statement's snapshot (the lock
+            // stays although the row fails the recheck), and if that worker's fused
+            // statement claimed first and then waited to complete its own job, two
+            // workers would wait for each other. Completion first, then claims that
+            // never wait (SKIP LOCKED), leaves no cycle.
+            claim_update!("SELECT count(*) FROM completed"),
             ")
              SELECT EXISTS (SELECT FROM completed) AS completed, claimed.*
              FROM (VALUES (1)) AS one LEFT JOIN claimed ON true"
