@@ -253,6 +253,31 @@ mod tests {
         assert!(format!("{error:#}").contains("workerz"), "{error:#}");
     }
 
+    /// The example file in docs/configuration.md parses, and every value it shows
+    /// is the code's default, apart from the values it sets on purpose.
+    #[test]
+    fn documented_example_matches_defaults() {
+        let document = include_str!("../docs/configuration.md");
+        let example = document
+            .split("```toml\n")
+            .nth(1)
+            .and_then(|rest| rest.split("```").next())
+            .expect("docs/configuration.md has a toml example");
+        let config: Config = toml::from_str(example).expect("the documented example is valid");
+
+        let defaults = Config::default();
+        assert_eq!(config.listen, defaults.listen);
+        assert_eq!(config.database_max_connections, defaults.database_max_connections);
+        assert_eq!(config.log_format, defaults.log_format);
+        let mut expected_queue = defaults.queue.clone();
+        expected_queue.kind_timeout_seconds.insert("text_layer".to_owned(), 1800.0);
+        assert_eq!(config.queue, expected_queue);
+        assert_eq!(config.stream, defaults.stream);
+        assert_eq!(config.wiki, defaults.wiki);
+        assert_eq!(config.download, defaults.download);
+        assert_eq!(config.extract, defaults.extract);
+    }
+
     #[test]
     fn database_url_missing_explains_fix() {
         let config = Config::load(None, &environment(&[])).unwrap();

@@ -63,12 +63,13 @@ fn sha1_base36(bytes: &[u8]) -> String {
 
 /// An upload log event on en.wikisource in the shape of `mediawiki.recentchange` 1.0.0.
 fn upload_event(file_name: &str, sha1_base36: &str, offset: u64) -> Frame {
+    let event_id = format!("6f1f9c2e-4d0e-4b8e-9a57-{offset:012x}");
     let data = json!({
         "$schema": "/mediawiki/recentchange/1.0.0",
         "meta": {
             "uri": format!("https://en.wikisource.org/wiki/File:{}", file_name.replace(' ', "_")),
             "request_id": "5b8b4bc4-7c8e-4a33-9f59-0a4f9d0b3c11",
-            "id": "6f1f9c2e-4d0e-4b8e-9a57-3f0d5c1e2a01",
+            "id": event_id,
             "dt": "2026-11-30T10:15:00.123Z",
             "domain": "en.wikisource.org",
             "stream": "mediawiki.recentchange",
@@ -96,8 +97,60 @@ fn upload_event(file_name: &str, sha1_base36: &str, offset: u64) -> Frame {
         "wiki": "enwikisource",
         "parsedcomment": "scan of the first four books of Moses"
     });
-    let id = json!([{ "topic": "eqiad.mediawiki.recentchange", "partition": 0, "timestamp": 1_764_497_700_124u64 }]);
+    let id = json!([{ "topic": "eqiad.mediawiki.recentchange", "partition": 0, "timestamp": 1_764_497_700_124u64 + offset % 1000 }]);
     Frame::message(&id.to_string(), &data.to_string())
+}
+
+/// Starts `phetools run` on its own database, with the stream and the wiki pointed at
+/// local servers. Returns the guard and the web server's base URL.
+fn start_phetools(database: &str, stream: &ReplayServer, wiki_api: &str) -> (ChildGuard, String) {
+    let port = free_loopback_port();
+    let child = Command::new(env!("CARGO_BIN_EXE_phetools"))
+        .arg("run")
+        .env("DATABASE_URL", database_url_for(database))
+        .env("PHETOOLS_LISTEN", format!("127.0.0.1:{port}"))
+        .env("PHETOOLS_EVENTSTREAMS_URL", stream.base_url())
+        .env("PHETOOLS_WIKI_API_URL", wiki_api)
+        .env("PHETOOLS_UPLOAD_HOSTS", origin_of(wiki_api))
+        .env("PHETOOLS_STREAMS_FILE", concat!(env!("CARGO_MANIFEST_DIR"), "/streams.toml"))
+        .env("PHETOOLS_WORKERS", "2")
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("phetools binary starts");
+    (ChildGuard(child), format!("http://127.0.0.1:{port}"))
+}
+
+/// Uploads `path` to the test wiki as File:`name` with the harness.
+fn import_into_wiki(wiki_api: &str, path: &std::path::Path, name: &str) {
+    let wiki_dir = std::env::var("PHETOOLS_TEST_WIKI_DIR").expect("PHETOOLS_TEST_WIKI_DIR is set with PHETOOLS_TEST_WIKI_API");
+    let port = url::Url::parse(wiki_api).unwrap().port_or_known_default().unwrap();
+    let output = Command::new(concat!(env!("CARGO_MANIFEST_DIR"), "/ops/mediawiki-test-wiki.sh"))
+        .arg("import")
+        .arg(path)
+        .arg(name)
+        .env("MW_WIKI_DIR", wiki_dir)
+        .env("MW_PORT", port.to_string())
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "import failed: {}", String::from_utf8_lossy(&output.stderr));
+}
+
+/// Polls job `id` until it is in a final state.
+async fn wait_for_final_job(client: &reqwest::Client, base: &str, id: i64) -> Value {
+    let started = Instant::now();
+    loop {
+        // The server may still be starting: connection errors only mean "not yet".
+        if let Ok(response) = client.get(format!("{base}/api/v1/jobs/{id}")).send().await {
+            let job: Value = response.json().await.unwrap_or(Value::Null);
+            if matches!(job["state"].as_str(), Some("succeeded" | "failed" | "cancelled")) {
+                return job;
+            }
+        }
+        assert!(started.elapsed() < DEADLINE, "job {id} not finished within {DEADLINE:?}");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
 }
 
 /// A canary event, which the consumer must drop.
@@ -141,25 +194,8 @@ async fn replayed_upload_reaches_text_layer_api(_pool_options: PgPoolOptions, co
         upload_event(BOOK_FILE_NAME, &sha1_base36(&book), 7_000_001),
     ];
     let stream = ReplayServer::start(frames, Faults::default()).await.unwrap();
-    let port = free_loopback_port();
-    let child = Command::new(env!("CARGO_BIN_EXE_phetools"))
-        .arg("run")
-        .env("DATABASE_URL", database_url_for(&database))
-        .env("PHETOOLS_LISTEN", format!("127.0.0.1:{port}"))
-        .env("PHETOOLS_EVENTSTREAMS_URL", stream.base_url())
-        .env("PHETOOLS_WIKI_API_URL", &wiki_api)
-        .env("PHETOOLS_UPLOAD_HOSTS", origin_of(&wiki_api))
-        .env("PHETOOLS_STREAMS_FILE", concat!(env!("CARGO_MANIFEST_DIR"), "/streams.toml"))
-        .env("PHETOOLS_WORKERS", "2")
-        .env("RUST_LOG", "info")
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("phetools binary starts");
-    let _child = ChildGuard(child);
-
+    let (_child, base) = start_phetools(&database, &stream, &wiki_api);
     let client = reqwest::Client::new();
-    let base = format!("http://127.0.0.1:{port}");
     let text_url = format!("{base}/api/v1/text-layer?wiki=en.wikisource.org&file={BOOK_FILE_NAME}&page=3");
     let started = Instant::now();
     let page = loop {
@@ -213,5 +249,52 @@ async fn replayed_upload_reaches_text_layer_api(_pool_options: PgPoolOptions, co
     let jobs: i64 = sqlx::query_scalar("SELECT count(*) FROM job").fetch_one(&pool).await.unwrap();
     assert_eq!(jobs, 1);
     pool.close().await;
+    stream.shutdown().await;
+}
+
+#[sqlx::test(migrations = false)]
+async fn corrupt_upload_fails_alone(_pool_options: PgPoolOptions, connect_options: PgConnectOptions) {
+    let Some(wiki_api) = test_wiki_api() else { return };
+    let database = connect_options.get_database().expect("sqlx::test names the database").to_owned();
+
+    // The first 300,000 bytes of the book: a DjVu whose header promises more.
+    let book = std::fs::read(BOOK).expect("fixture present");
+    let truncated = &book[..300_000];
+    let directory = tempfile::tempdir().unwrap();
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+    let corrupt_name = format!("Truncated-{}-{nanos}.djvu", std::process::id());
+    let corrupt_path = directory.path().join(&corrupt_name);
+    std::fs::write(&corrupt_path, truncated).unwrap();
+    import_into_wiki(&wiki_api, &corrupt_path, &corrupt_name);
+
+    let frames = vec![
+        upload_event(&corrupt_name, &sha1_base36(truncated), 7_100_001),
+        upload_event(BOOK_FILE_NAME, &sha1_base36(&book), 7_100_002),
+    ];
+    let stream = ReplayServer::start(frames, Faults::default()).await.unwrap();
+    let (_child, base) = start_phetools(&database, &stream, &wiki_api);
+    let client = reqwest::Client::new();
+
+    // Jobs are numbered in event order: the corrupt file first, then the book.
+    let corrupt = wait_for_final_job(&client, &base, 1).await;
+    let good = wait_for_final_job(&client, &base, 2).await;
+
+    assert_eq!(corrupt["payload"]["file"], corrupt_name.as_str());
+    assert_eq!(corrupt["state"], "failed", "{corrupt}");
+    assert_eq!(corrupt["attempt"], 1, "a corrupt file is not retried: {corrupt}");
+    let errors = corrupt["errors"].as_array().expect("errors is a list");
+    assert_eq!(errors.len(), 1, "{corrupt}");
+    let message = errors[0]["error"].as_str().unwrap();
+    assert!(message.contains(&corrupt_name), "the error names the file: {message}");
+    assert!(message.contains("truncated") || message.contains("corrupt"), "the error says what is wrong: {message}");
+
+    assert_eq!(good["state"], "succeeded", "{good}");
+    let (status, page) = get_json(&client, &format!("{base}/api/v1/text-layer?wiki=en.wikisource.org&file={BOOK_FILE_NAME}&page=3")).await;
+    assert_eq!(status, 200, "{page}");
+
+    // The failure is on the status page with its reason.
+    let status_page = client.get(format!("{base}/status")).send().await.unwrap().text().await.unwrap();
+    assert!(status_page.contains("Recent failures"), "{status_page}");
+    assert!(status_page.contains(&corrupt_name), "{status_page}");
     stream.shutdown().await;
 }
