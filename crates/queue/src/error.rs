@@ -32,15 +32,6 @@ pub enum QueueError {
     },
 }
 
-/// Batched completions whose statement failed. Every job of the batch gets this
-/// error, which carries the cause chain as text.
-#[derive(Debug, Clone, thiserror::Error)]
-#[error("database error: could not record a batch of {jobs} completions: {message}")]
-pub struct BatchError {
-    pub jobs: usize,
-    pub message: String,
-}
-
 impl QueueError {
     pub(crate) fn database(action: impl Into<String>) -> impl FnOnce(sqlx::Error) -> QueueError {
         let action = action.into();

@@ -13,10 +13,9 @@ use tokio::time::{Instant, MissedTickBehavior};
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, error, info, info_span, warn, Instrument};
 
-use crate::completer::Completer;
 use crate::error::error_chain;
 use crate::{
-    ClaimedJob, Completion, FailOutcome, JobContext, JobError, JobHandler, JobState, ProgressReporter, Queue, QueueConfig,
+    ClaimedJob, FailOutcome, JobContext, JobError, JobHandler, JobState, ProgressReporter, Queue, QueueConfig,
     QueueError, Registry,
 };
 
@@ -24,6 +23,8 @@ use crate::{
 pub(crate) struct JobRunner {
     pub(crate) queue: Queue,
     pub(crate) registry: Arc<Registry>,
+    pub(crate) worker_id: String,
+    pub(crate) kinds: Option<Vec<String>>,
     /// Fires at shutdown; a job task then claims no next job.
     pub(crate) shutdown: CancellationToken,
     pub(crate) lease: Duration,
@@ -33,8 +34,6 @@ pub(crate) struct JobRunner {
     pub(crate) cancel_grace: Duration,
     /// Fires when the pool's drain time at shutdown has run out.
     pub(crate) stop_handlers: CancellationToken,
-    /// Records successful attempts in batches, each with a claim of the next jobs.
-    completer: Completer,
 }
 
 /// Reason the supervisor fired the handler's cancellation token.
@@ -74,7 +73,6 @@ impl JobRunner {
         shutdown: CancellationToken,
         config: &QueueConfig,
     ) -> Self {
-        let completer = Completer::spawn(queue.clone(), worker_id, kinds, config.lease());
         let kind_timeouts = config
             .kind_timeout_seconds
             .keys()
@@ -83,6 +81,8 @@ impl JobRunner {
         JobRunner {
             queue,
             registry,
+            worker_id,
+            kinds,
             shutdown,
             lease: config.lease(),
             heartbeat_interval: config.heartbeat_interval(),
@@ -90,7 +90,6 @@ impl JobRunner {
             kind_timeouts,
             cancel_grace: config.cancel_grace(),
             stop_handlers: CancellationToken::new(),
-            completer,
         }
     }
 
@@ -259,33 +258,35 @@ impl JobRunner {
     }
 
     /// Completes the job and, unless the pool is shutting down, claims the next one
-    /// in the same statement (batched with other workers' completions).
+    /// in the same statement.
     async fn record_success(&self, job: &ClaimedJob, result: &Value, elapsed_ms: u64) -> Option<ClaimedJob> {
-        if !self.shutdown.is_cancelled() {
-            let completion = Completion { job_id: job.id, lease_token: job.lease_token, result: result.clone() };
-            match self.completer.complete(completion).await {
-                Some(Ok(reply)) => {
-                    if reply.completed {
-                        info!(elapsed_ms, "job succeeded");
-                    } else {
-                        self.log_record_error(&QueueError::LeaseLost { job_id: job.id });
-                    }
-                    return reply.next;
-                }
-                Some(Err(error)) => {
-                    error!(error = %error, "outcome not recorded; the job will be rescued when its lease expires");
-                    return None;
-                }
-                // The completer stopped: record the completion without it.
-                None => {}
+        if self.shutdown.is_cancelled() {
+            match self.queue.complete(job.id, job.lease_token, result).await {
+                Ok(()) => info!(elapsed_ms, "job succeeded"),
+                Err(error) => self.log_record_error(&error),
             }
+            return None;
         }
 
-        match self.queue.complete(job.id, job.lease_token, result).await {
-            Ok(()) => info!(elapsed_ms, "job succeeded"),
-            Err(error) => self.log_record_error(&error),
+        let kinds: Option<Vec<&str>> = self.kinds.as_ref().map(|kinds| kinds.iter().map(String::as_str).collect());
+        let recorded = self
+            .queue
+            .complete_and_claim(job.id, job.lease_token, result, &self.worker_id, kinds.as_deref(), self.lease)
+            .await;
+        match recorded {
+            Ok(outcome) => {
+                if outcome.completed {
+                    info!(elapsed_ms, "job succeeded");
+                } else {
+                    self.log_record_error(&QueueError::LeaseLost { job_id: job.id });
+                }
+                outcome.next
+            }
+            Err(error) => {
+                self.log_record_error(&error);
+                None
+            }
         }
-        None
     }
 
     async fn record_failure(&self, job: &ClaimedJob, error: &JobError) {

@@ -59,7 +59,7 @@
 //!
 //! * `queued`: written by [`enqueue`], by a retryable [`Queue::fail`], by the rescue
 //!   of an expired lease and by [`Queue::release`]. Moved out by [`Queue::claim`] or
-//!   [`Queue::complete_many_and_claim`] (to `running`) or by [`Queue::cancel`] (to
+//!   [`Queue::complete_and_claim`] (to `running`) or by [`Queue::cancel`] (to
 //!   `cancelled`). A claim takes the due job (`run_after <= now()`) with the highest
 //!   priority, then the earliest `run_after`, then the lowest id.
 //! * `running`: owned by one worker through `lease_token`. The worker renews
@@ -84,7 +84,6 @@
 //! so handlers must be idempotent. At most one outcome per attempt is recorded.
 
 mod bench;
-mod completer;
 mod config;
 mod enqueue;
 mod error;
@@ -103,7 +102,7 @@ pub use error::QueueError;
 pub use handler::{JobContext, JobError, JobHandler, ProgressReporter, Registry};
 pub use maintenance::{Maintenance, PruneReport, RescuedJob};
 pub use pool::{new_worker_id, WorkerPool};
-pub use queue::{CancelOutcome, ClaimedJob, CompletedAndClaimed, CompletedManyAndClaimed, Completion, FailOutcome, Heartbeat, Queue};
+pub use queue::{CancelOutcome, ClaimedJob, CompletedAndClaimed, FailOutcome, Heartbeat, Queue};
 pub use status::{AttemptError, FailedJob, JobView, KindDepth, RunningJob};
 
 /// Channel on which `enqueue` sends `pg_notify` so that idle workers wake up.

@@ -22,11 +22,9 @@ const CLAIM_ERROR_DELAY_MAX: Duration = Duration::from_secs(60);
 /// One dispatcher claims as many jobs as there are free slots, in one statement,
 /// and starts a task per job. Each job task spawns the handler, heartbeats while it
 /// runs and records the outcome (see [`JobContext`](crate::JobContext) for what the
-/// handler receives). After a success, the task hands the completion to the pool's
-/// completer, which records the completions that arrived meanwhile in one statement
-/// and claims a next job for each of them ([`Queue::complete_many_and_claim`]), so a
-/// busy pool commits at most once per job. No database connection is held while a
-/// handler runs. The pool
+/// handler receives). After a success, the task claims its next job in the statement
+/// that records the completion ([`Queue::complete_and_claim`]), so a busy pool
+/// commits once per job. No database connection is held while a handler runs. The pool
 /// also runs a LISTEN task on [`NOTIFY_CHANNEL`](crate::NOTIFY_CHANNEL), which holds
 /// one connection of the pool, and the [`Maintenance`] loop.
 ///

@@ -101,28 +101,11 @@ pub struct CompletedAndClaimed {
     pub next: Option<ClaimedJob>,
 }
 
-/// One successful attempt to record with [`Queue::complete_many_and_claim`].
-#[derive(Debug, Clone)]
-pub struct Completion {
-    pub job_id: JobId,
-    pub lease_token: Uuid,
-    pub result: Value,
-}
-
-/// Result of [`Queue::complete_many_and_claim`].
-#[derive(Debug, Clone, Default)]
-pub struct CompletedManyAndClaimed {
-    /// Jobs whose completion was recorded; a job missing here had lost its lease.
-    pub completed: Vec<JobId>,
-    /// Jobs claimed in the same statement, in claim order, at most one per completion.
-    pub claimed: Vec<ClaimedJob>,
-}
-
-/// Row of the complete-and-claim statement: every row repeats the completed ids,
-/// and the claimed columns are NULL when no job was due.
+/// Row of the complete-and-claim statement: the claimed columns are NULL when no
+/// job was due.
 #[derive(sqlx::FromRow)]
 struct CompletedAndClaimedRow {
-    completed_ids: Option<Vec<JobId>>,
+    completed: bool,
     id: Option<JobId>,
     kind: Option<String>,
     payload: Option<Value>,
@@ -136,30 +119,49 @@ struct CompletedAndClaimedRow {
 }
 
 impl CompletedAndClaimedRow {
-    fn claimed_job(self) -> Option<ClaimedJob> {
-        Some(ClaimedJob {
-            id: self.id?,
-            kind: self.kind?,
-            payload: self.payload?,
-            priority: self.priority?,
-            attempt: self.attempt?,
-            max_attempts: self.max_attempts?,
-            run_after: self.run_after?,
-            created_at: self.created_at?,
-            lease_token: self.lease_token?,
-            lease_expires_at: self.lease_expires_at?,
-        })
+    fn into_outcome(self) -> CompletedAndClaimed {
+        let next = match (
+            self.id,
+            self.kind,
+            self.payload,
+            self.priority,
+            self.attempt,
+            self.max_attempts,
+            self.run_after,
+            self.created_at,
+            self.lease_token,
+            self.lease_expires_at,
+        ) {
+            (
+                Some(id),
+                Some(kind),
+                Some(payload),
+                Some(priority),
+                Some(attempt),
+                Some(max_attempts),
+                Some(run_after),
+                Some(created_at),
+                Some(lease_token),
+                Some(lease_expires_at),
+            ) => Some(ClaimedJob {
+                id,
+                kind,
+                payload,
+                priority,
+                attempt,
+                max_attempts,
+                run_after,
+                created_at,
+                lease_token,
+                lease_expires_at,
+            }),
+            _ => None,
+        };
+        CompletedAndClaimed {
+            completed: self.completed,
+            next,
+        }
     }
-}
-
-/// Sorts claimed jobs into claim order: priority, then `run_after`, then id.
-fn sort_in_claim_order(jobs: &mut [ClaimedJob]) {
-    jobs.sort_by(|a, b| {
-        b.priority
-            .cmp(&a.priority)
-            .then(a.run_after.cmp(&b.run_after))
-            .then(a.id.cmp(&b.id))
-    });
 }
 
 impl Queue {
@@ -203,10 +205,11 @@ impl Queue {
     /// locked by a concurrent claim are skipped, so claims never wait on each other.
     /// The statement commits before it returns: no row lock is held while the job runs.
     ///
-    /// The ids come from the SQL function `job_claimable_ids` as an array, and the
-    /// UPDATE finds them by primary key. With `id IN (SELECT …)` instead, the generic
-    /// plan of the prepared statement on PostgreSQL 15 became a hash join over a
-    /// sequential scan of `job`, which grows with the table.
+    /// The ids are collected with `id = ANY(ARRAY(SELECT …))` rather than
+    /// `id IN (SELECT …)`: for the generic plan of the prepared statement, PostgreSQL
+    /// 15 estimates `LIMIT $3` as a tenth of the table and plans `IN` as a hash join
+    /// over a sequential scan of `job`, which grows with the table. The array form
+    /// keeps a lookup by primary key.
     pub async fn claim(
         &self,
         worker_id: &str,
@@ -229,7 +232,12 @@ impl Queue {
         .map_err(QueueError::database(format!("claim jobs for worker {worker_id}")))?;
 
         // RETURNING gives no order; restore the claim order for the caller.
-        sort_in_claim_order(&mut jobs);
+        jobs.sort_by(|a, b| {
+            b.priority
+                .cmp(&a.priority)
+                .then(a.run_after.cmp(&b.run_after))
+                .then(a.id.cmp(&b.id))
+        });
         Ok(jobs)
     }
 
@@ -247,77 +255,39 @@ impl Queue {
         kinds: Option<&[&str]>,
         lease: Duration,
     ) -> Result<CompletedAndClaimed, QueueError> {
-        let completion = Completion { job_id, lease_token, result: result.clone() };
-        let outcome = self
-            .complete_many_and_claim(std::slice::from_ref(&completion), worker_id, kinds, lease)
-            .await?;
-        Ok(CompletedAndClaimed {
-            completed: outcome.completed.contains(&job_id),
-            next: outcome.claimed.into_iter().next(),
-        })
-    }
-
-    /// Completes several jobs and claims up to one next job per completion, all in
-    /// one statement and one commit. The worker pool sends the completions that
-    /// arrive while the previous statement runs as one batch, so that under load a
-    /// commit serves several jobs.
-    ///
-    /// Each completion is fenced by its own lease token like [`Queue::complete`]; a
-    /// job whose lease was lost is missing from `completed`, and the others still
-    /// complete. The claims happen even when no completion was recorded.
-    pub async fn complete_many_and_claim(
-        &self,
-        completions: &[Completion],
-        worker_id: &str,
-        kinds: Option<&[&str]>,
-        lease: Duration,
-    ) -> Result<CompletedManyAndClaimed, QueueError> {
-        if completions.is_empty() {
-            return Ok(CompletedManyAndClaimed::default());
-        }
-        let ids: Vec<JobId> = completions.iter().map(|completion| completion.job_id).collect();
-        let tokens: Vec<Uuid> = completions.iter().map(|completion| completion.lease_token).collect();
-        let results: Vec<Value> = completions.iter().map(|completion| completion.result.clone()).collect();
-
-        let rows: Vec<CompletedAndClaimedRow> = sqlx::query_as(concat!(
-            "WITH input AS (
-                 SELECT * FROM unnest($5::bigint[], $6::uuid[], $7::jsonb[]) AS input (id, lease_token, result)
-             ), completed AS (
+        let row: CompletedAndClaimedRow = sqlx::query_as(concat!(
+            "WITH completed AS (
                  UPDATE job
-                 SET state = 'succeeded', finished_at = now(), result = input.result,
+                 SET state = 'succeeded', finished_at = now(), result = $7,
                      lease_token = NULL, lease_expires_at = NULL
-                 FROM input
-                 WHERE job.id = input.id AND job.state = 'running' AND job.lease_token = input.lease_token
-                 RETURNING job.id
+                 WHERE id = $5 AND state = 'running' AND lease_token = $6
+                 RETURNING id
              ), claimed AS (",
-            // The completions must run before the claim. A claim can keep a row lock
-            // on a job that another worker claimed after this statement's snapshot
-            // (the lock stays although the row fails the recheck). If that worker's
-            // statement claimed first and then waited to complete its own jobs, two
-            // workers would wait for each other. Completions first, then claims that
+            // The completion must run before the claim. A claim can keep a row lock on
+            // a job that another worker claimed after this statement's snapshot (the lock
+            // stays although the row fails the recheck), and if that worker's fused
+            // statement claimed first and then waited to complete its own job, two
+            // workers would wait for each other. Completion first, then claims that
             // never wait (SKIP LOCKED), leaves no cycle.
             claim_update!("SELECT count(*) FROM completed"),
             ")
-             SELECT (SELECT array_agg(id) FROM completed) AS completed_ids, claimed.*
+             SELECT EXISTS (SELECT FROM completed) AS completed, claimed.*
              FROM (VALUES (1)) AS one LEFT JOIN claimed ON true"
         ))
         .bind(worker_id)
         .bind(kinds)
-        .bind(i64::try_from(completions.len()).unwrap_or(i64::MAX))
+        .bind(1_i64)
         .bind(lease.as_secs_f64())
-        .bind(&ids)
-        .bind(&tokens)
-        .bind(&results)
-        .fetch_all(&self.pool)
+        .bind(job_id)
+        .bind(lease_token)
+        .bind(result)
+        .fetch_one(&self.pool)
         .await
         .map_err(QueueError::database(format!(
-            "record the completion of jobs {ids:?} and claim next jobs for worker {worker_id}"
+            "record the completion of job {job_id} and claim the next job for worker {worker_id}"
         )))?;
 
-        let completed = rows.first().and_then(|row| row.completed_ids.clone()).unwrap_or_default();
-        let mut claimed: Vec<ClaimedJob> = rows.into_iter().filter_map(CompletedAndClaimedRow::claimed_job).collect();
-        sort_in_claim_order(&mut claimed);
-        Ok(CompletedManyAndClaimed { completed, claimed })
+        Ok(row.into_outcome())
     }
 
     /// Renews the lease to `now() + lease` and stores `progress` when given.

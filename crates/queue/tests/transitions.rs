@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use chrono::Utc;
 use phetools_queue::{
-    Backoff, CancelOutcome, Completion, EnqueueOutcome, FailOutcome, JobError, JobState, NewJob, Queue, QueueError,
+    Backoff, CancelOutcome, EnqueueOutcome, FailOutcome, JobError, JobState, NewJob, Queue, QueueError,
 };
 use serde_json::json;
 use sqlx::PgPool;
@@ -86,46 +86,6 @@ async fn claim_heartbeat_complete(pool: PgPool) {
 
     let again = queue.complete(id, job.lease_token, &json!(null)).await;
     assert!(matches!(again, Err(QueueError::LeaseLost { job_id }) if job_id == id), "{again:?}");
-}
-
-#[sqlx::test(migrations = "../../migrations")]
-async fn complete_many_fences_each_job(pool: PgPool) {
-    let queue = test_queue(&pool);
-    for _ in 0..3 {
-        enqueue(&queue, NewJob::new("ocr", json!({}))).await;
-    }
-    let claimed = queue.claim("worker-a", None, 3, LEASE).await.unwrap();
-    assert_eq!(claimed.len(), 3);
-    let waiting: Vec<i64> = {
-        let mut ids = Vec::new();
-        for _ in 0..2 {
-            ids.push(enqueue(&queue, NewJob::new("ocr", json!({}))).await);
-        }
-        ids
-    };
-
-    // The second completion presents a stale token: only it is rejected.
-    let completions: Vec<Completion> = claimed
-        .iter()
-        .enumerate()
-        .map(|(index, job)| Completion {
-            job_id: job.id,
-            lease_token: if index == 1 { uuid::Uuid::new_v4() } else { job.lease_token },
-            result: json!({ "page": index }),
-        })
-        .collect();
-    let outcome = queue.complete_many_and_claim(&completions, "worker-a", None, LEASE).await.unwrap();
-
-    let mut completed = outcome.completed.clone();
-    completed.sort_unstable();
-    assert_eq!(completed, vec![claimed[0].id, claimed[2].id]);
-    // One claim per completion, but only two jobs were due.
-    let next: Vec<i64> = outcome.claimed.iter().map(|job| job.id).collect();
-    assert_eq!(next, waiting);
-    assert_eq!(queue.get(claimed[1].id).await.unwrap().unwrap().state, JobState::Running);
-    let first = queue.get(claimed[0].id).await.unwrap().unwrap();
-    assert_eq!(first.state, JobState::Succeeded);
-    assert_eq!(first.result, Some(json!({ "page": 0 })));
 }
 
 #[sqlx::test(migrations = "../../migrations")]
