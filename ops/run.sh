@@ -29,6 +29,5 @@ fi
 
 log "building phetools (release)"
 cargo build --release --locked --bin phetools
-target/release/phetools migrate
-log "starting phetools run; stop it with Ctrl-C"
+log "starting phetools run (it applies the migrations first); stop it with Ctrl-C"
 exec target/release/phetools run "$@"

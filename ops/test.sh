@@ -21,11 +21,15 @@ fi
 
 # A private MediaWiki for the tests that read imageinfo and download files.
 export MW_PORT=${MW_PORT:-18080}
-export MW_WIKI_DIR=${MW_WIKI_DIR:-$(mktemp -d /tmp/phetools-test-wiki.XXXXXX)}
+if [ -z "${MW_WIKI_DIR:-}" ]; then
+	MW_WIKI_DIR=$(mktemp -d /tmp/phetools-test-wiki.XXXXXX)
+	remove_wiki_dir=1
+fi
+export MW_WIKI_DIR
 ops/mediawiki-test-wiki.sh install
 ops/mediawiki-test-wiki.sh setup
 ops/mediawiki-test-wiki.sh start
-trap 'ops/mediawiki-test-wiki.sh stop || true' EXIT
+trap 'ops/mediawiki-test-wiki.sh stop || true; [ -z "${remove_wiki_dir:-}" ] || rm -rf "$MW_WIKI_DIR"' EXIT
 eval "$(ops/mediawiki-test-wiki.sh env)"
 export PHETOOLS_TEST_WIKI_DIR="$MW_WIKI_DIR"
 

@@ -11,7 +11,7 @@ use phetools_stream::{Rules, StreamConsumer};
 use phetools_textlayer::{TextLayerHandler, TextLayerStore};
 use phetools_wiki::{Downloader, WikiClient};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::PgPool;
+use sqlx::{ConnectOptions, Connection, PgPool};
 use tokio::task::JoinSet;
 use tracing::info;
 
@@ -41,6 +41,13 @@ pub async fn connect(config: &Config) -> anyhow::Result<PgPool> {
         .parse()
         .context("invalid database URL: expected postgres://user:password@host:port/database")?;
     let options = options.application_name("phetools");
+    // One direct connection first: a pool that cannot connect reports only a
+    // timeout, which hides the cause (connection refused, unknown role, bad password).
+    let probe = options
+        .connect()
+        .await
+        .context("cannot connect to the database; check that PostgreSQL is running and DATABASE_URL is right")?;
+    probe.close().await.ok();
     PgPoolOptions::new()
         .max_connections(config.database_max_connections)
         .acquire_timeout(Duration::from_secs(30))
@@ -141,7 +148,7 @@ pub struct ReplayArgs {
 /// Serves a recorded SSE capture until SIGINT or SIGTERM.
 pub async fn replay_stream(args: ReplayArgs) -> anyhow::Result<()> {
     if !args.listen.ip().is_loopback() {
-        anyhow::bail!("refusing to serve recorded events on {}: use a loopback address such as 127.0.0.1:8081", args.listen);
+        anyhow::bail!("rejected listen address {}: recorded events are served on loopback only, such as 127.0.0.1:8081", args.listen);
     }
     let capture = std::fs::read(&args.file).with_context(|| format!("cannot read {}", args.file.display()))?;
     let frames = phetools_stream::replay::frames_from_sse(&capture);

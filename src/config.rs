@@ -18,8 +18,8 @@ use crate::telemetry::LogFormat;
 /// Web server address when neither the file nor `PHETOOLS_LISTEN` sets one.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8000";
 
-/// Everything the process can be told. Each section has its own defaults, so an
-/// empty file (or none) is a complete configuration for live Wikimedia.
+/// Process settings. Each section has its own defaults, so an empty file (or
+/// none) is a complete configuration for live Wikimedia.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
@@ -141,7 +141,7 @@ impl Config {
         }
     }
 
-    /// The database URL: `DATABASE_URL`, else the contents of `database_url_file`.
+    /// Returns the database URL: `DATABASE_URL`, else the contents of `database_url_file`.
     pub fn database_url(&self, environment: &dyn Environment) -> anyhow::Result<Secret> {
         if let Some(url) = environment.var("DATABASE_URL") {
             return Ok(Secret::new(url));
@@ -177,8 +177,20 @@ fn parse_upload_hosts(raw: &str) -> anyhow::Result<Vec<String>> {
         if !matches!(url.scheme(), "https" | "http") || url.host_str().is_none() || url.path() != "/" {
             bail!("invalid entry {origin:?} in PHETOOLS_UPLOAD_HOSTS: expected a host or an origin such as https://upload.wikimedia.org");
         }
+        if url.scheme() == "http" && !is_loopback_host(&url) {
+            bail!("invalid entry {origin:?} in PHETOOLS_UPLOAD_HOSTS: plain HTTP is allowed only for loopback test servers such as http://127.0.0.1:18080; use https://");
+        }
     }
     Ok(origins)
+}
+
+fn is_loopback_host(url: &url::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Ipv4(address)) => address.is_loopback(),
+        Some(url::Host::Ipv6(address)) => address.is_loopback(),
+        Some(url::Host::Domain(domain)) => domain == "localhost",
+        None => false,
+    }
 }
 
 #[cfg(test)]
@@ -237,6 +249,7 @@ mod tests {
             ("PHETOOLS_LISTEN", "localhost", "PHETOOLS_LISTEN"),
             ("PHETOOLS_UPLOAD_HOSTS", "file:///etc", "PHETOOLS_UPLOAD_HOSTS"),
             ("PHETOOLS_UPLOAD_HOSTS", "https://upload.wikimedia.org/wikipedia", "PHETOOLS_UPLOAD_HOSTS"),
+            ("PHETOOLS_UPLOAD_HOSTS", "http://evil.example", "plain HTTP"),
             ("PHETOOLS_WORKERS", "0", "PHETOOLS_WORKERS"),
             ("PHETOOLS_LOG_FORMAT", "xml", "PHETOOLS_LOG_FORMAT"),
         ] {

@@ -15,7 +15,7 @@ use clap::{Parser, Subcommand};
 use crate::config::{Config, ProcessEnvironment};
 
 #[derive(Parser)]
-#[command(name = "phetools", version, about = "Wikisource text layers, OCR and Match & Split, driven by EventStreams and a PostgreSQL job queue")]
+#[command(name = "phetools", version, about = "Wikisource text layers of DjVu and PDF scans, kept up to date from EventStreams through a PostgreSQL job queue")]
 struct Cli {
     /// Configuration file (TOML); environment variables override it. See docs/configuration.md.
     #[arg(long, env = "PHETOOLS_CONFIG", global = true)]
@@ -69,7 +69,6 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             tracing::error!(error = format!("{error:#}"), "phetools stopped with an error");
-            eprintln!("phetools: {error:#}");
             ExitCode::FAILURE
         }
     }

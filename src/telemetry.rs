@@ -1,5 +1,7 @@
 //! Logging setup: `tracing` to stderr, text for people or JSON for log collectors.
 
+use std::io::IsTerminal;
+
 use tracing_subscriber::{fmt, EnvFilter};
 
 /// Output format of the log lines.
@@ -20,7 +22,11 @@ pub const BENCH_FILTER: &str = "warn";
 /// Installs the global subscriber. The filter comes from `RUST_LOG`, else `default_filter`.
 pub fn init(format: LogFormat, default_filter: &str) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_filter));
-    let builder = fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    // Colour codes only help a terminal; in files and log collectors they are noise.
+    let builder = fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal());
     match format {
         LogFormat::Text => builder.init(),
         LogFormat::Json => builder.json().flatten_event(true).with_current_span(true).init(),

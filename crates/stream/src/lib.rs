@@ -16,6 +16,14 @@
 //! Delivery is at least once: a batch's jobs, the ids of the events that
 //! produced them and the stream position commit in one transaction, and a
 //! replayed event is recognised by its `meta.id`.
+//!
+//! The SSE parser is our own rather than the `eventsource-client` crate's. The
+//! consumer owns every reconnect: the resume id comes from the transaction that
+//! stored it, a rejected id switches to `?since=` and records a gap, a 429 or 5xx
+//! response waits for its `Retry-After`, and a silent connection is dropped. That
+//! client runs its own reconnect loop with its own copy of the last id, so using
+//! it would mean turning that loop off and keeping only the parser, which is the
+//! small part.
 
 mod backoff;
 mod bench;

@@ -13,16 +13,24 @@ use crate::extract::TextLayer;
 pub enum StoreError {
     #[error(transparent)]
     InvalidFileName(#[from] InvalidFileName),
-    #[error("no text layer is stored for File:{file} on {wiki} or on {COMMONS_DOMAIN}; queue a text_layer job for it")]
+    #[error("{}", file_unknown_message(wiki, file))]
     FileUnknown { wiki: String, file: String },
     #[error("page {page} is out of range for File:{file}: its text layer has {page_count} pages, numbered from 1")]
     PageOutOfRange { file: String, page: u32, page_count: u32 },
-    #[error("the text layer of sha1 {sha1} has no row for page {page}; queue a text_layer job to extract it again")]
+    #[error("the text layer of sha1 {sha1} has no row for page {page}; it is extracted again when the file is next uploaded")]
     MissingPage { sha1: String, page: u32 },
     #[error("no text layer is stored for sha1 {sha1}, so File:{file} on {wiki} cannot point to it")]
     NoTextLayer { wiki: String, file: String, sha1: String },
     #[error("text layer storage failed: {0}")]
     Database(#[from] sqlx::Error),
+}
+
+fn file_unknown_message(wiki: &str, file: &str) -> String {
+    let place = if wiki == COMMONS_DOMAIN { wiki.to_owned() } else { format!("{wiki} or on {COMMONS_DOMAIN}") };
+    format!(
+        "no text layer is stored for File:{file} on {place}; text layers are extracted when a DjVu or PDF file \
+         is uploaded or its Index page is created, so check the file name or try again after the next upload"
+    )
 }
 
 /// A stored text layer, without its pages.

@@ -1,5 +1,5 @@
-//! The error type of every handler: client mistakes become 4xx answers that say
-//! what to fix; anything else is logged and answered with a generic 500.
+//! The error type of every handler. Client mistakes become 4xx responses whose
+//! message names the fix. Anything else is logged and returned as a generic 500.
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -14,6 +14,8 @@ pub enum AppError {
     BadRequest(String),
     #[error("{0}")]
     NotFound(String),
+    #[error("{0}")]
+    MethodNotAllowed(String),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -29,6 +31,7 @@ impl IntoResponse for AppError {
         let (status, code, message) = match self {
             AppError::BadRequest(message) => (StatusCode::BAD_REQUEST, "bad-request", message),
             AppError::NotFound(message) => (StatusCode::NOT_FOUND, "not-found", message),
+            AppError::MethodNotAllowed(message) => (StatusCode::METHOD_NOT_ALLOWED, "method-not-allowed", message),
             AppError::Internal(error) => {
                 tracing::error!(error = format!("{error:#}"), "request failed");
                 (StatusCode::INTERNAL_SERVER_ERROR, "internal", messages::internal_error())

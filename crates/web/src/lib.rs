@@ -1,6 +1,6 @@
 //! The web server: health check, job and text-layer API, and the status page.
 //!
-//! Routes under `/api/` answer JSON with `Access-Control-Allow-Origin: *`, because
+//! Routes under `/api/` return JSON with `Access-Control-Allow-Origin: *`, because
 //! on-wiki gadgets call them from the browser.
 
 mod error;
@@ -22,7 +22,7 @@ use tower_http::trace::TraceLayer;
 
 pub use error::AppError;
 
-/// What every request handler may use.
+/// Shared state of the request handlers.
 #[derive(Clone)]
 pub struct AppState {
     pub pool: PgPool,
@@ -45,6 +45,8 @@ pub fn router(state: AppState) -> Router {
     let api = Router::new()
         .route("/jobs/{id}", get(routes::job))
         .route("/text-layer", get(routes::text_layer))
+        .fallback(routes::api_not_found)
+        .method_not_allowed_fallback(routes::api_method_not_allowed)
         .layer(CorsLayer::new().allow_origin(Any).allow_methods(Any).allow_headers(Any));
 
     Router::new()

@@ -1,5 +1,5 @@
 //! User-facing texts of the web interface, kept in one place so that they can be
-//! translated later. Error texts say what failed, on which value, and what to do.
+//! translated later. Each error text names what failed, on which value, and what to do.
 
 pub fn job_not_found(id: i64) -> String {
     format!("job {id} not found; finished jobs are deleted some time after they end")
@@ -7,6 +7,22 @@ pub fn job_not_found(id: i64) -> String {
 
 pub fn invalid_job_id(raw: &str) -> String {
     format!("invalid job id {raw:?}: expected a positive integer")
+}
+
+pub fn invalid_path(reason: &str) -> String {
+    format!("invalid URL path: {reason}")
+}
+
+pub fn unknown_route(path: &str) -> String {
+    format!("no API route {path:?}; the routes are /api/v1/jobs/{{id}} and /api/v1/text-layer")
+}
+
+pub fn method_not_allowed(method: &str, path: &str) -> String {
+    format!("method {method} is not allowed on {path:?}; use GET")
+}
+
+pub fn repeated_parameter(name: &str) -> String {
+    format!("parameter {name:?} is given more than once; give it once")
 }
 
 pub fn missing_parameter(name: &str) -> String {

@@ -2,8 +2,9 @@
 
 use std::collections::HashMap;
 
-use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use phetools_queue::{JobView, QueueError};
@@ -25,10 +26,12 @@ pub async fn healthz(State(state): State<AppState>) -> Response {
     }
 }
 
-pub async fn job(State(state): State<AppState>, Path(raw_id): Path<String>) -> Result<Json<JobView>, AppError> {
-    let id: i64 = raw_id
-        .parse()
-        .ok()
+pub async fn job(
+    State(state): State<AppState>,
+    raw_id: Result<Path<String>, PathRejection>,
+) -> Result<Json<JobView>, AppError> {
+    let Path(raw_id) = raw_id.map_err(|rejection| AppError::BadRequest(messages::invalid_path(&rejection.body_text())))?;
+    let id: i64 = parse_positive(&raw_id)
         .filter(|id| *id > 0)
         .ok_or_else(|| AppError::BadRequest(messages::invalid_job_id(&raw_id)))?;
     match state.queue.get(id).await {
@@ -38,18 +41,14 @@ pub async fn job(State(state): State<AppState>, Path(raw_id): Path<String>) -> R
     }
 }
 
-pub async fn text_layer(
-    State(state): State<AppState>,
-    Query(params): Query<HashMap<String, String>>,
-) -> Result<Json<PageText>, AppError> {
+pub async fn text_layer(State(state): State<AppState>, RawQuery(query): RawQuery) -> Result<Json<PageText>, AppError> {
+    let params = query_parameters(query.as_deref().unwrap_or(""))?;
     let wiki = required(&params, "wiki")?;
     let file = required(&params, "file")?;
     let page_raw = required(&params, "page")?;
 
     let domain = wiki_domain(wiki)?;
-    let page: u32 = page_raw
-        .parse()
-        .ok()
+    let page: u32 = parse_positive(page_raw)
         .filter(|page| (1..=MAX_PAGE).contains(page))
         .ok_or_else(|| AppError::BadRequest(messages::invalid_page(page_raw)))?;
 
@@ -61,6 +60,36 @@ pub async fn text_layer(
         Err(StoreError::InvalidFileName(error)) => Err(AppError::BadRequest(messages::invalid_file(file, &error.reason))),
         Err(error) => Err(AppError::Internal(anyhow::Error::new(error).context("read a stored text layer"))),
     }
+}
+
+/// Routes under /api/v1 that do not exist.
+pub async fn api_not_found(uri: Uri) -> AppError {
+    AppError::NotFound(messages::unknown_route(uri.path()))
+}
+
+/// Routes under /api/v1 called with a method other than GET.
+pub async fn api_method_not_allowed(method: Method, uri: Uri) -> AppError {
+    AppError::MethodNotAllowed(messages::method_not_allowed(method.as_str(), uri.path()))
+}
+
+/// Parses a number written only with ASCII digits: no sign, no spaces.
+fn parse_positive<T: std::str::FromStr>(raw: &str) -> Option<T> {
+    if raw.is_empty() || !raw.bytes().all(|byte| byte.is_ascii_digit()) {
+        return None;
+    }
+    raw.parse().ok()
+}
+
+/// Decodes the query string, rejecting a parameter given twice: with two values
+/// the request is ambiguous, and silently taking one would hide the mistake.
+fn query_parameters(query: &str) -> Result<HashMap<String, String>, AppError> {
+    let mut parameters = HashMap::new();
+    for (name, value) in url::form_urlencoded::parse(query.as_bytes()) {
+        if parameters.insert(name.to_string(), value.to_string()).is_some() {
+            return Err(AppError::BadRequest(messages::repeated_parameter(&name)));
+        }
+    }
+    Ok(parameters)
 }
 
 fn required<'a>(params: &'a HashMap<String, String>, name: &str) -> Result<&'a str, AppError> {

@@ -92,6 +92,11 @@ fn write_streams(page: &mut String, streams: &[StreamStatus]) {
         );
     }
     page.push_str("</table>\n");
+    page.push_str(
+        "<p>Last batch: when the consumer last stored its position. Replays skipped: events \
+         received again after a reconnect and recognised by their id. Possible gaps: reconnects \
+         where the stream could not resume exactly and may have skipped events.</p>\n",
+    );
     for stream in streams.iter().filter(|stream| !stream.recent_gaps.is_empty()) {
         let _ = writeln!(page, "<p>Possible gaps of {}:</p>\n<ul>", escape(&stream.consumer));
         for gap in &stream.recent_gaps {

@@ -10,10 +10,17 @@ use sqlx::PgPool;
 use tower::ServiceExt;
 
 async fn get(pool: &PgPool, uri: &str) -> (StatusCode, String, Option<String>) {
-    let response = router(AppState::new(pool.clone()))
-        .oneshot(Request::get(uri).header("Origin", "https://fr.wikisource.org").body(Body::empty()).unwrap())
-        .await
+    request(pool, "GET", uri).await
+}
+
+async fn request(pool: &PgPool, method: &str, uri: &str) -> (StatusCode, String, Option<String>) {
+    let request = Request::builder()
+        .method(method)
+        .uri(uri)
+        .header("Origin", "https://fr.wikisource.org")
+        .body(Body::empty())
         .unwrap();
+    let response = router(AppState::new(pool.clone())).oneshot(request).await.unwrap();
     let status = response.status();
     let cors = response
         .headers()
@@ -124,6 +131,8 @@ async fn text_layer_rejects_bad_parameters(pool: PgPool) {
         ("/api/v1/text-layer?wiki=http://evil.example/&file=X.djvu&page=1", "invalid wiki"),
         ("/api/v1/text-layer?wiki=en.wikisource.org&file=%3Cscript%3E&page=1", "invalid file name"),
         ("/api/v1/text-layer?wiki=en.wikisource.org&file=A%7CB.djvu&page=1", "invalid file name"),
+        ("/api/v1/text-layer?wiki=en.wikisource.org&file=X.djvu&page=%2B3", "invalid page \"+3\""),
+        ("/api/v1/text-layer?wiki=en.wikisource.org&file=X.djvu&page=3&page=4", "given more than once"),
     ];
     for (uri, expected) in cases {
         let (status, body) = get_json(&pool, uri).await;
@@ -153,4 +162,25 @@ async fn status_page_escapes_and_lists(pool: PgPool) {
     assert!(!page.contains("<script>"), "{page}");
     assert!(!page.contains("<b>bold</b>"), "{page}");
     assert!(page.contains("No event has been consumed yet"), "{page}");
+}
+
+#[sqlx::test(migrations = "../../migrations")]
+async fn api_errors_are_json_with_cors(pool: PgPool) {
+    let cases = [
+        ("GET", "/api/v1/jobs", StatusCode::NOT_FOUND, "no API route"),
+        ("GET", "/api/v1/jobs/1/extra", StatusCode::NOT_FOUND, "no API route"),
+        ("GET", "/api/v1/nothing", StatusCode::NOT_FOUND, "no API route"),
+        ("POST", "/api/v1/jobs/1", StatusCode::METHOD_NOT_ALLOWED, "use GET"),
+        ("DELETE", "/api/v1/text-layer", StatusCode::METHOD_NOT_ALLOWED, "use GET"),
+        ("GET", "/api/v1/jobs/%FF", StatusCode::BAD_REQUEST, "invalid URL path"),
+        ("GET", "/api/v1/jobs/+1", StatusCode::BAD_REQUEST, "invalid job id"),
+    ];
+    for (method, uri, expected_status, expected_message) in cases {
+        let (status, body, cors) = request(&pool, method, uri).await;
+        assert_eq!(status, expected_status, "{method} {uri}: {body}");
+        assert_eq!(cors.as_deref(), Some("*"), "{method} {uri}");
+        let json: Value = serde_json::from_str(&body).unwrap_or_else(|_| panic!("{method} {uri} answered non-JSON: {body}"));
+        let message = json["error"]["message"].as_str().unwrap();
+        assert!(message.contains(expected_message), "{method} {uri}: {message}");
+    }
 }
