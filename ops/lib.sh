@@ -49,10 +49,10 @@ install_runtime_packages() {
 require_cargo() {
 	command -v cargo >/dev/null && return 0
 	[ -x "$HOME/.cargo/bin/cargo" ] && { export PATH="$HOME/.cargo/bin:$PATH"; return 0; }
-	die "cargo not found; install Rust 1.85 or newer with rustup (https://rustup.rs), then run this command again"
+	die "cargo not found; install Rust 1.88 or newer with rustup (https://rustup.rs), then run this command again"
 }
 
-# Starts the local PostgreSQL cluster when nothing answers on 127.0.0.1:5432.
+# Starts the local PostgreSQL cluster when nothing accepts connections on 127.0.0.1:5432.
 ensure_postgres_running() {
 	if pg_isready -q -h 127.0.0.1 -p 5432; then
 		return 0

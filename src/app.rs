@@ -25,7 +25,7 @@ const DEFAULT_RULES: &str = include_str!("../streams.toml");
 /// Migrations compiled into the binary.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
-/// Which parts this process runs.
+/// Roles this process runs.
 #[derive(Debug, Clone, Copy)]
 pub struct Roles {
     pub stream: bool,
@@ -123,7 +123,7 @@ fn load_rules(path: &Path) -> anyhow::Result<Rules> {
     Ok(Rules::load(path)?)
 }
 
-/// Handlers of every job kind this build knows.
+/// Builds the handlers of every job kind in this build.
 fn registry(config: &Config, pool: &PgPool) -> anyhow::Result<Registry> {
     let wiki = Arc::new(WikiClient::new(config.wiki.clone()).context("invalid [wiki] settings")?);
     let downloader =

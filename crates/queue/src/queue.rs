@@ -264,11 +264,11 @@ impl Queue {
                  RETURNING id
              ), claimed AS (",
             // The completion must run before the claim. A claim can keep a row lock on
-            // a job that another worker claimed after this statement's snapshot (the lock
-            // stays although the row fails the recheck), and if that worker's fused
-            // statement claimed first and then waited to complete its own job, two
-            // workers would wait for each other. Completion first, then claims that
-            // never wait (SKIP LOCKED), leaves no cycle.
+            // a job that another worker claimed after this statement's snapshot: the
+            // lock stays although the row fails the recheck. If that worker's statement
+            // claimed first and then waited to complete its own job, the two workers
+            // would wait for each other. With the completion first, the only waits come
+            // before any claim, and claims never wait (SKIP LOCKED), so no cycle forms.
             claim_update!("SELECT count(*) FROM completed"),
             ")
              SELECT EXISTS (SELECT FROM completed) AS completed, claimed.*
