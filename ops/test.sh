@@ -34,4 +34,4 @@ eval "$(ops/mediawiki-test-wiki.sh env)"
 export PHETOOLS_TEST_WIKI_DIR="$MW_WIKI_DIR"
 
 log "running cargo test (DATABASE_URL points at 127.0.0.1:5432, wiki at $PHETOOLS_TEST_WIKI_API)"
-cargo test --workspace --locked "$@"
+cargo test --workspace --locked --no-fail-fast "$@"

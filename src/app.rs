@@ -78,7 +78,11 @@ pub async fn run_roles(config: &Config, roles: Roles) -> anyhow::Result<()> {
     let mut tasks: JoinSet<(&'static str, anyhow::Result<()>)> = JoinSet::new();
 
     if roles.stream {
-        let consumer = StreamConsumer::new(pool.clone(), config.stream.clone(), load_rules(&config.stream.rules_path)?)?;
+        let consumer = StreamConsumer::new(
+            pool.clone(),
+            config.stream.clone(),
+            load_rules(&config.stream.rules_path)?,
+        )?;
         let token = shutdown.clone();
         tasks.spawn(async move { ("stream", consumer.run(token).await.map_err(anyhow::Error::from)) });
     }
@@ -103,7 +107,11 @@ pub async fn run_roles(config: &Config, roles: Roles) -> anyhow::Result<()> {
         match result {
             Ok(()) => info!(role, "stopped"),
             Err(error) => {
-                tracing::error!(role, error = format!("{error:#}"), "stopped with an error; shutting down the other roles");
+                tracing::error!(
+                    role,
+                    error = format!("{error:#}"),
+                    "stopped with an error; shutting down the other roles"
+                );
                 first_error.get_or_insert(error.context(format!("{role} failed")));
             }
         }
@@ -128,7 +136,12 @@ fn registry(config: &Config, pool: &PgPool) -> anyhow::Result<Registry> {
     let wiki = Arc::new(WikiClient::new(config.wiki.clone()).context("invalid [wiki] settings")?);
     let downloader =
         Downloader::new(config.download.clone(), &config.wiki.user_agent).context("invalid [download] settings")?;
-    let text_layers = TextLayerHandler::new(wiki, downloader, TextLayerStore::new(pool.clone()), config.extract.clone());
+    let text_layers = TextLayerHandler::new(
+        wiki,
+        downloader,
+        TextLayerStore::new(pool.clone()),
+        config.extract.clone(),
+    );
 
     let mut registry = Registry::new();
     registry.register(phetools_textlayer::JOB_KIND, text_layers);
@@ -148,16 +161,20 @@ pub struct ReplayArgs {
 /// Serves a recorded SSE capture until SIGINT or SIGTERM.
 pub async fn replay_stream(args: ReplayArgs) -> anyhow::Result<()> {
     if !args.listen.ip().is_loopback() {
-        anyhow::bail!("rejected listen address {}: recorded events are served on loopback only, such as 127.0.0.1:8081", args.listen);
+        anyhow::bail!(
+            "rejected listen address {}: recorded events are served on loopback only, such as 127.0.0.1:8081",
+            args.listen
+        );
     }
     let capture = std::fs::read(&args.file).with_context(|| format!("cannot read {}", args.file.display()))?;
     let frames = phetools_stream::replay::frames_from_sse(&capture);
     if frames.is_empty() {
         anyhow::bail!("{} contains no SSE frame", args.file.display());
     }
-    let server = phetools_stream::ReplayServer::start_on(args.listen, frames.clone(), phetools_stream::Faults::default())
-        .await
-        .with_context(|| format!("cannot listen on {}", args.listen))?;
+    let server =
+        phetools_stream::ReplayServer::start_on(args.listen, frames.clone(), phetools_stream::Faults::default())
+            .await
+            .with_context(|| format!("cannot listen on {}", args.listen))?;
     info!(frames = frames.len(), url = %server.base_url(), "replaying; point PHETOOLS_EVENTSTREAMS_URL at this URL");
     shutdown::on_signal().cancelled().await;
     server.shutdown().await;

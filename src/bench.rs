@@ -32,7 +32,8 @@ pub struct BenchArgs {
 
 /// pgbench script: one single-row UPDATE per transaction, the cheapest write a
 /// job state change can be compared with.
-const PGBENCH_UPDATE_SCRIPT: &str = "\\set aid random(1, 100000)\nUPDATE pgbench_accounts SET abalance = abalance + 1 WHERE aid = :aid;\n";
+const PGBENCH_UPDATE_SCRIPT: &str =
+    "\\set aid random(1, 100000)\nUPDATE pgbench_accounts SET abalance = abalance + 1 WHERE aid = :aid;\n";
 
 pub async fn run(config: &Config, args: BenchArgs) -> anyhow::Result<()> {
     let url = config.database_url(&ProcessEnvironment)?;
@@ -40,7 +41,10 @@ pub async fn run(config: &Config, args: BenchArgs) -> anyhow::Result<()> {
     let password = url_password(url.expose());
     let scratch = format!("phetools_bench_{}", std::process::id());
     create_database(&base, &scratch).await?;
-    let pgbench = Pgbench { options: base.clone().database(&scratch), password };
+    let pgbench = Pgbench {
+        options: base.clone().database(&scratch),
+        password,
+    };
     let outcome = run_in(&pgbench, &args).await;
     drop_database(&base, &scratch).await?;
     outcome
@@ -54,7 +58,10 @@ async fn run_in(pgbench: &Pgbench, args: &BenchArgs) -> anyhow::Result<()> {
         .connect_with(pgbench.options.clone())
         .await
         .context("cannot connect to the scratch database")?;
-    crate::app::MIGRATOR.run(&pool).await.context("migrating the scratch database failed")?;
+    crate::app::MIGRATOR
+        .run(&pool)
+        .await
+        .context("migrating the scratch database failed")?;
 
     print_machine();
     queue_benchmark(pgbench, &pool, args).await?;
@@ -67,7 +74,11 @@ fn print_machine() {
     let cores = std::thread::available_parallelism().map(usize::from).unwrap_or(0);
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
-        .and_then(|info| info.lines().find(|line| line.starts_with("model name")).map(|line| line.split(':').nth(1).unwrap_or("").trim().to_owned()))
+        .and_then(|info| {
+            info.lines()
+                .find(|line| line.starts_with("model name"))
+                .map(|line| line.split(':').nth(1).unwrap_or("").trim().to_owned())
+        })
         .unwrap_or_else(|| "unknown CPU".to_owned());
     println!("machine: {cores} cores, {cpu}");
 }
@@ -82,7 +93,11 @@ async fn queue_benchmark(pgbench: &Pgbench, pool: &PgPool, args: &BenchArgs) -> 
     println!("| workers | phetools jobs/s | ratio to 1-client pgbench | pgbench with as many clients | ratio to it |");
     println!("|---:|---:|---:|---:|---:|");
     for &workers in &args.workers {
-        let same_clients = if workers == 1 { single_client } else { pgbench.update_rate(workers, args.pgbench_seconds)? };
+        let same_clients = if workers == 1 {
+            single_client
+        } else {
+            pgbench.update_rate(workers, args.pgbench_seconds)?
+        };
         let report = phetools_queue::bench_noop(pool, workers, args.jobs).await?;
         println!(
             "| {workers} | {:.0} | {:.2} | {same_clients:.0} | {:.2} |",
@@ -159,7 +174,10 @@ impl Pgbench {
             .output()
             .context("cannot run pgbench; install the Debian package postgresql-contrib")?;
         if !output.status.success() {
-            bail!("pgbench --initialize failed: {}", String::from_utf8_lossy(&output.stderr).trim());
+            bail!(
+                "pgbench --initialize failed: {}",
+                String::from_utf8_lossy(&output.stderr).trim()
+            );
         }
         Ok(())
     }

@@ -92,9 +92,9 @@ impl Config {
 
     fn apply_environment(&mut self, environment: &dyn Environment) -> anyhow::Result<()> {
         if let Some(listen) = environment.var("PHETOOLS_LISTEN") {
-            self.listen = listen
-                .parse()
-                .with_context(|| format!("invalid PHETOOLS_LISTEN {listen:?}: expected an address such as 127.0.0.1:8000"))?;
+            self.listen = listen.parse().with_context(|| {
+                format!("invalid PHETOOLS_LISTEN {listen:?}: expected an address such as 127.0.0.1:8000")
+            })?;
         }
         if let Some(url) = environment.var("PHETOOLS_EVENTSTREAMS_URL") {
             self.stream.base_url = url;
@@ -115,11 +115,9 @@ impl Config {
             self.user_agent = Some(user_agent);
         }
         if let Some(workers) = environment.var("PHETOOLS_WORKERS") {
-            self.queue.workers = workers
-                .parse()
-                .ok()
-                .filter(|workers| *workers >= 1)
-                .with_context(|| format!("invalid PHETOOLS_WORKERS {workers:?}: expected a whole number of at least 1"))?;
+            self.queue.workers = workers.parse().ok().filter(|workers| *workers >= 1).with_context(|| {
+                format!("invalid PHETOOLS_WORKERS {workers:?}: expected a whole number of at least 1")
+            })?;
         }
         if let Some(path) = environment.var("PHETOOLS_DATABASE_URL_FILE") {
             self.database_url_file = Some(PathBuf::from(path));
@@ -157,7 +155,11 @@ impl Config {
 }
 
 fn split_list(raw: &str) -> Vec<String> {
-    raw.split(',').map(str::trim).filter(|item| !item.is_empty()).map(str::to_owned).collect()
+    raw.split(',')
+        .map(str::trim)
+        .filter(|item| !item.is_empty())
+        .map(str::to_owned)
+        .collect()
 }
 
 /// Parses `PHETOOLS_UPLOAD_HOSTS`: comma-separated hosts or origins. A bare host
@@ -166,14 +168,20 @@ fn split_list(raw: &str) -> Vec<String> {
 fn parse_upload_hosts(raw: &str) -> anyhow::Result<Vec<String>> {
     let origins: Vec<String> = split_list(raw)
         .into_iter()
-        .map(|entry| if entry.contains("://") { entry } else { format!("https://{entry}") })
+        .map(|entry| {
+            if entry.contains("://") {
+                entry
+            } else {
+                format!("https://{entry}")
+            }
+        })
         .collect();
     if origins.is_empty() {
         bail!("invalid PHETOOLS_UPLOAD_HOSTS {raw:?}: expected at least one host, such as upload.wikimedia.org");
     }
     for origin in &origins {
-        let url = url::Url::parse(origin)
-            .with_context(|| format!("invalid entry {origin:?} in PHETOOLS_UPLOAD_HOSTS"))?;
+        let url =
+            url::Url::parse(origin).with_context(|| format!("invalid entry {origin:?} in PHETOOLS_UPLOAD_HOSTS"))?;
         if !matches!(url.scheme(), "https" | "http") || url.host_str().is_none() || url.path() != "/" {
             bail!("invalid entry {origin:?} in PHETOOLS_UPLOAD_HOSTS: expected a host or an origin such as https://upload.wikimedia.org");
         }
@@ -237,7 +245,10 @@ mod tests {
         assert_eq!(config.listen.port(), 9000);
         assert_eq!(config.stream.base_url, "http://127.0.0.1:8081/v2/stream");
         assert_eq!(config.wiki.api_url_pattern, "http://127.0.0.1:18080/api.php");
-        assert_eq!(config.download.allowed_origins, vec!["https://upload.wikimedia.org", "http://127.0.0.1:18080"]);
+        assert_eq!(
+            config.download.allowed_origins,
+            vec!["https://upload.wikimedia.org", "http://127.0.0.1:18080"]
+        );
         assert_eq!(config.stream.user_agent, "phetools-test/0 (test@example.org)");
         assert_eq!(config.wiki.user_agent, "phetools-test/0 (test@example.org)");
         assert_eq!(config.queue.workers, 2);
@@ -248,7 +259,11 @@ mod tests {
         for (name, value, expected) in [
             ("PHETOOLS_LISTEN", "localhost", "PHETOOLS_LISTEN"),
             ("PHETOOLS_UPLOAD_HOSTS", "file:///etc", "PHETOOLS_UPLOAD_HOSTS"),
-            ("PHETOOLS_UPLOAD_HOSTS", "https://upload.wikimedia.org/wikipedia", "PHETOOLS_UPLOAD_HOSTS"),
+            (
+                "PHETOOLS_UPLOAD_HOSTS",
+                "https://upload.wikimedia.org/wikipedia",
+                "PHETOOLS_UPLOAD_HOSTS",
+            ),
             ("PHETOOLS_UPLOAD_HOSTS", "http://evil.example", "plain HTTP"),
             ("PHETOOLS_WORKERS", "0", "PHETOOLS_WORKERS"),
             ("PHETOOLS_LOG_FORMAT", "xml", "PHETOOLS_LOG_FORMAT"),
@@ -283,7 +298,9 @@ mod tests {
         assert_eq!(config.database_max_connections, defaults.database_max_connections);
         assert_eq!(config.log_format, defaults.log_format);
         let mut expected_queue = defaults.queue.clone();
-        expected_queue.kind_timeout_seconds.insert("text_layer".to_owned(), 1800.0);
+        expected_queue
+            .kind_timeout_seconds
+            .insert("text_layer".to_owned(), 1800.0);
         assert_eq!(config.queue, expected_queue);
         assert_eq!(config.stream, defaults.stream);
         assert_eq!(config.wiki, defaults.wiki);

@@ -15,7 +15,11 @@ use clap::{Parser, Subcommand};
 use crate::config::{Config, ProcessEnvironment};
 
 #[derive(Parser)]
-#[command(name = "phetools", version, about = "Wikisource text layers of DjVu and PDF scans, kept up to date from EventStreams through a PostgreSQL job queue")]
+#[command(
+    name = "phetools",
+    version,
+    about = "Wikisource text layers of DjVu and PDF scans, kept up to date from EventStreams through a PostgreSQL job queue"
+)]
 struct Cli {
     /// Configuration file (TOML); environment variables override it. See docs/configuration.md.
     #[arg(long, env = "PHETOOLS_CONFIG", global = true)]
@@ -77,10 +81,50 @@ fn main() -> ExitCode {
 async fn run(command: Command, config: Config) -> anyhow::Result<()> {
     match command {
         Command::Migrate => app::migrate(&config).await,
-        Command::Stream => app::run_roles(&config, app::Roles { stream: true, work: false, serve: false }).await,
-        Command::Work => app::run_roles(&config, app::Roles { stream: false, work: true, serve: false }).await,
-        Command::Serve => app::run_roles(&config, app::Roles { stream: false, work: false, serve: true }).await,
-        Command::Run => app::run_roles(&config, app::Roles { stream: true, work: true, serve: true }).await,
+        Command::Stream => {
+            app::run_roles(
+                &config,
+                app::Roles {
+                    stream: true,
+                    work: false,
+                    serve: false,
+                },
+            )
+            .await
+        }
+        Command::Work => {
+            app::run_roles(
+                &config,
+                app::Roles {
+                    stream: false,
+                    work: true,
+                    serve: false,
+                },
+            )
+            .await
+        }
+        Command::Serve => {
+            app::run_roles(
+                &config,
+                app::Roles {
+                    stream: false,
+                    work: false,
+                    serve: true,
+                },
+            )
+            .await
+        }
+        Command::Run => {
+            app::run_roles(
+                &config,
+                app::Roles {
+                    stream: true,
+                    work: true,
+                    serve: true,
+                },
+            )
+            .await
+        }
         Command::Bench(args) => bench::run(&config, args).await,
         Command::ReplayStream(args) => app::replay_stream(args).await,
     }

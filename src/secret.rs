@@ -35,8 +35,8 @@ impl fmt::Display for Secret {
 /// Reads a secret from `path`, rejecting a file that its group or others may read.
 /// Surrounding whitespace (the final newline) is removed.
 pub fn read_secret_file(path: &Path) -> anyhow::Result<Secret> {
-    let metadata = std::fs::metadata(path)
-        .with_context(|| format!("cannot read the secret file {}", path.display()))?;
+    let metadata =
+        std::fs::metadata(path).with_context(|| format!("cannot read the secret file {}", path.display()))?;
     let mode = metadata.permissions().mode();
     if mode & 0o077 != 0 {
         bail!(
@@ -46,8 +46,8 @@ pub fn read_secret_file(path: &Path) -> anyhow::Result<Secret> {
             path.display()
         );
     }
-    let contents = std::fs::read_to_string(path)
-        .with_context(|| format!("cannot read the secret file {}", path.display()))?;
+    let contents =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read the secret file {}", path.display()))?;
     let value = contents.trim();
     if value.is_empty() {
         bail!("the secret file {} is empty", path.display());

@@ -32,10 +32,15 @@ impl Drop for ChildGuard {
 }
 
 fn test_wiki_api() -> Option<String> {
-    let api = std::env::var("PHETOOLS_TEST_WIKI_API").ok().filter(|value| !value.is_empty());
+    let api = std::env::var("PHETOOLS_TEST_WIKI_API")
+        .ok()
+        .filter(|value| !value.is_empty());
     if api.is_none() {
         // CI runs ops/test.sh, which always starts the wiki: a skip there would hide a broken set-up.
-        assert!(std::env::var_os("CI").is_none(), "the test wiki is missing under CI; run the tests with ops/test.sh");
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "the test wiki is missing under CI; run the tests with ops/test.sh"
+        );
         eprintln!("SKIPPED: PHETOOLS_TEST_WIKI_API is not set; run the tests with ops/test.sh");
     }
     api
@@ -114,7 +119,10 @@ fn start_phetools(database: &str, stream: &ReplayServer, wiki_api: &str) -> (Chi
         .env("PHETOOLS_EVENTSTREAMS_URL", stream.base_url())
         .env("PHETOOLS_WIKI_API_URL", wiki_api)
         .env("PHETOOLS_UPLOAD_HOSTS", origin_of(wiki_api))
-        .env("PHETOOLS_STREAMS_FILE", concat!(env!("CARGO_MANIFEST_DIR"), "/streams.toml"))
+        .env(
+            "PHETOOLS_STREAMS_FILE",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/streams.toml"),
+        )
         .env("PHETOOLS_WORKERS", "2")
         .env("RUST_LOG", "info")
         .stdout(Stdio::null())
@@ -126,7 +134,8 @@ fn start_phetools(database: &str, stream: &ReplayServer, wiki_api: &str) -> (Chi
 
 /// Uploads `path` to the test wiki as File:`name` with the harness.
 fn import_into_wiki(wiki_api: &str, path: &std::path::Path, name: &str) {
-    let wiki_dir = std::env::var("PHETOOLS_TEST_WIKI_DIR").expect("PHETOOLS_TEST_WIKI_DIR is set with PHETOOLS_TEST_WIKI_API");
+    let wiki_dir =
+        std::env::var("PHETOOLS_TEST_WIKI_DIR").expect("PHETOOLS_TEST_WIKI_DIR is set with PHETOOLS_TEST_WIKI_API");
     let port = url::Url::parse(wiki_api).unwrap().port_or_known_default().unwrap();
     let output = Command::new(concat!(env!("CARGO_MANIFEST_DIR"), "/ops/mediawiki-test-wiki.sh"))
         .arg("import")
@@ -136,7 +145,11 @@ fn import_into_wiki(wiki_api: &str, path: &std::path::Path, name: &str) {
         .env("MW_PORT", port.to_string())
         .output()
         .unwrap();
-    assert!(output.status.success(), "import failed: {}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "import failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
 }
 
 /// Polls job `id` until it is in a final state.
@@ -150,7 +163,10 @@ async fn wait_for_final_job(client: &reqwest::Client, base: &str, id: i64) -> Va
                 return job;
             }
         }
-        assert!(started.elapsed() < DEADLINE, "job {id} not finished within {DEADLINE:?}");
+        assert!(
+            started.elapsed() < DEADLINE,
+            "job {id} not finished within {DEADLINE:?}"
+        );
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
 }
@@ -188,7 +204,10 @@ async fn get_json(client: &reqwest::Client, url: &str) -> (u16, Value) {
 #[sqlx::test(migrations = false)]
 async fn replayed_upload_reaches_text_layer_api(_pool_options: PgPoolOptions, connect_options: PgConnectOptions) {
     let Some(wiki_api) = test_wiki_api() else { return };
-    let database = connect_options.get_database().expect("sqlx::test names the database").to_owned();
+    let database = connect_options
+        .get_database()
+        .expect("sqlx::test names the database")
+        .to_owned();
     let book = std::fs::read(BOOK).expect("fixture present");
 
     let frames = vec![
@@ -206,49 +225,85 @@ async fn replayed_upload_reaches_text_layer_api(_pool_options: PgPoolOptions, co
                 break response.json::<Value>().await.unwrap();
             }
         }
-        assert!(started.elapsed() < DEADLINE, "text layer of page 3 not served within {DEADLINE:?}");
+        assert!(
+            started.elapsed() < DEADLINE,
+            "text layer of page 3 not served within {DEADLINE:?}"
+        );
         tokio::time::sleep(Duration::from_millis(250)).await;
     };
 
     // Page 3 opens Genesis; its OCR text layer has the book heading and verse 1.
     let text = page["text"].as_str().expect("text is a string");
     assert!(text.contains("GENESIS"), "page 3 text: {text}");
-    assert!(text.contains("In the beginning God created the heaven and the earth"), "page 3 text: {text}");
+    assert!(
+        text.contains("In the beginning God created the heaven and the earth"),
+        "page 3 text: {text}"
+    );
     assert_eq!(page["page_count"], 325);
     assert_eq!(page["sha1"], hex::encode(Sha1::digest(&book)));
 
     // Page 2 is blank in the scan: an empty text, not an error.
-    let (status, blank) = get_json(&client, &format!("{base}/api/v1/text-layer?wiki=enwikisource&file=File:{BOOK_FILE_NAME}&page=2")).await;
+    let (status, blank) = get_json(
+        &client,
+        &format!("{base}/api/v1/text-layer?wiki=enwikisource&file=File:{BOOK_FILE_NAME}&page=2"),
+    )
+    .await;
     assert_eq!(status, 200, "{blank}");
     assert_eq!(blank["text"], "");
 
     // Past the last page: a 404 that names the page count.
-    let (status, beyond) = get_json(&client, &format!("{base}/api/v1/text-layer?wiki=en.wikisource.org&file={BOOK_FILE_NAME}&page=326")).await;
+    let (status, beyond) = get_json(
+        &client,
+        &format!("{base}/api/v1/text-layer?wiki=en.wikisource.org&file={BOOK_FILE_NAME}&page=326"),
+    )
+    .await;
     assert_eq!(status, 404);
-    assert!(beyond["error"]["message"].as_str().unwrap().contains("325 pages"), "{beyond}");
+    assert!(
+        beyond["error"]["message"].as_str().unwrap().contains("325 pages"),
+        "{beyond}"
+    );
 
-    // The job that did it: one text_layer job, succeeded on its first attempt.
-    let (status, job) = get_json(&client, &format!("{base}/api/v1/jobs/1")).await;
-    assert_eq!(status, 200, "{job}");
+    // The job that did it: one text_layer job, succeeded on its first attempt. The
+    // text is visible before the job ends, because the handler looks the file up
+    // once more after storing it.
+    let job = wait_for_final_job(&client, &base, 1).await;
     assert_eq!(job["kind"], "text_layer");
     assert_eq!(job["state"], "succeeded");
     assert_eq!(job["attempt"], 1);
     assert_eq!(job["payload"]["file"], "Kjv-genesis-numbers.djvu");
 
     // The status page shows the finished job and the stream position.
-    let status_page = client.get(format!("{base}/status")).send().await.unwrap().text().await.unwrap();
+    let status_page = client
+        .get(format!("{base}/status"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(status_page.contains("text_layer"), "{status_page}");
     assert!(status_page.contains("succeeded"), "{status_page}");
     assert!(status_page.contains("eventstreams"), "{status_page}");
-    assert!(status_page.contains("2026-11-30 10:15:00"), "stream position missing: {status_page}");
+    assert!(
+        status_page.contains("2026-11-30 10:15:00"),
+        "stream position missing: {status_page}"
+    );
 
     // CORS for gadgets on every API route.
-    let response = client.get(&text_url).header("Origin", "https://en.wikisource.org").send().await.unwrap();
+    let response = client
+        .get(&text_url)
+        .header("Origin", "https://en.wikisource.org")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.headers()["access-control-allow-origin"], "*");
 
     // Exactly one job although the consumer may have reconnected meanwhile.
     let pool = sqlx::PgPool::connect(&database_url_for(&database)).await.unwrap();
-    let jobs: i64 = sqlx::query_scalar("SELECT count(*) FROM job").fetch_one(&pool).await.unwrap();
+    let jobs: i64 = sqlx::query_scalar("SELECT count(*) FROM job")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
     assert_eq!(jobs, 1);
     pool.close().await;
     stream.shutdown().await;
@@ -257,13 +312,19 @@ async fn replayed_upload_reaches_text_layer_api(_pool_options: PgPoolOptions, co
 #[sqlx::test(migrations = false)]
 async fn corrupt_upload_fails_alone(_pool_options: PgPoolOptions, connect_options: PgConnectOptions) {
     let Some(wiki_api) = test_wiki_api() else { return };
-    let database = connect_options.get_database().expect("sqlx::test names the database").to_owned();
+    let database = connect_options
+        .get_database()
+        .expect("sqlx::test names the database")
+        .to_owned();
 
     // The first 300,000 bytes of the book: a DjVu whose header promises more.
     let book = std::fs::read(BOOK).expect("fixture present");
     let truncated = &book[..300_000];
     let directory = tempfile::tempdir().unwrap();
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
     let corrupt_name = format!("Truncated-{}-{nanos}.djvu", std::process::id());
     let corrupt_path = directory.path().join(&corrupt_name);
     std::fs::write(&corrupt_path, truncated).unwrap();
@@ -288,14 +349,28 @@ async fn corrupt_upload_fails_alone(_pool_options: PgPoolOptions, connect_option
     assert_eq!(errors.len(), 1, "{corrupt}");
     let message = errors[0]["error"].as_str().unwrap();
     assert!(message.contains(&corrupt_name), "the error names the file: {message}");
-    assert!(message.contains("truncated") || message.contains("corrupt"), "the error says what is wrong: {message}");
+    assert!(
+        message.contains("truncated") || message.contains("corrupt"),
+        "the error says what is wrong: {message}"
+    );
 
     assert_eq!(good["state"], "succeeded", "{good}");
-    let (status, page) = get_json(&client, &format!("{base}/api/v1/text-layer?wiki=en.wikisource.org&file={BOOK_FILE_NAME}&page=3")).await;
+    let (status, page) = get_json(
+        &client,
+        &format!("{base}/api/v1/text-layer?wiki=en.wikisource.org&file={BOOK_FILE_NAME}&page=3"),
+    )
+    .await;
     assert_eq!(status, 200, "{page}");
 
     // The failure is on the status page with its reason.
-    let status_page = client.get(format!("{base}/status")).send().await.unwrap().text().await.unwrap();
+    let status_page = client
+        .get(format!("{base}/status"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(status_page.contains("Recent failures"), "{status_page}");
     assert!(status_page.contains(&corrupt_name), "{status_page}");
     stream.shutdown().await;

@@ -78,7 +78,9 @@ pub async fn bench_noop(pool: &PgPool, workers: usize, jobs: usize) -> Result<Be
         .bind(&kind)
         .execute(pool)
         .await
-        .map_err(QueueError::database(format!("delete the benchmark jobs of kind {kind}")));
+        .map_err(QueueError::database(format!(
+            "delete the benchmark jobs of kind {kind}"
+        )));
 
     let elapsed_seconds = measured?;
     cleanup?;

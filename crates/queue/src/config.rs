@@ -228,8 +228,7 @@ mod tests {
 
     #[test]
     fn partial_table_keeps_defaults() {
-        let config: QueueConfig =
-            serde_json::from_str(r#"{"workers": 8, "lease_seconds": 120}"#).unwrap();
+        let config: QueueConfig = serde_json::from_str(r#"{"workers": 8, "lease_seconds": 120}"#).unwrap();
         assert_eq!(config.workers, 8);
         assert_eq!(config.lease_seconds, 120.0);
         assert_eq!(config.heartbeat_seconds, QueueConfig::default().heartbeat_seconds);
@@ -279,9 +278,21 @@ mod tests {
             base: Duration::from_secs(10),
             max: Duration::from_secs(60),
         };
-        assert_eq!(backoff.delay_range(1), (Duration::from_secs(5), Duration::from_secs(10)));
-        assert_eq!(backoff.delay_range(2), (Duration::from_secs(10), Duration::from_secs(20)));
-        assert_eq!(backoff.delay_range(4), (Duration::from_secs(30), Duration::from_secs(60)));
-        assert_eq!(backoff.delay_range(1_000), (Duration::from_secs(30), Duration::from_secs(60)));
+        assert_eq!(
+            backoff.delay_range(1),
+            (Duration::from_secs(5), Duration::from_secs(10))
+        );
+        assert_eq!(
+            backoff.delay_range(2),
+            (Duration::from_secs(10), Duration::from_secs(20))
+        );
+        assert_eq!(
+            backoff.delay_range(4),
+            (Duration::from_secs(30), Duration::from_secs(60))
+        );
+        assert_eq!(
+            backoff.delay_range(1_000),
+            (Duration::from_secs(30), Duration::from_secs(60))
+        );
     }
 }

@@ -104,12 +104,11 @@ pub async fn enqueue(conn: &mut PgConnection, job: &NewJob) -> Result<EnqueueOut
             return Ok(EnqueueOutcome::Inserted(id));
         }
 
-        let existing: Option<JobId> = sqlx::query_scalar(
-            "SELECT id FROM job WHERE dedupe_key = $1 AND state IN ('queued', 'running')",
-        )
-        .bind(&job.dedupe_key)
-        .fetch_optional(&mut *conn)
-        .await?;
+        let existing: Option<JobId> =
+            sqlx::query_scalar("SELECT id FROM job WHERE dedupe_key = $1 AND state IN ('queued', 'running')")
+                .bind(&job.dedupe_key)
+                .fetch_optional(&mut *conn)
+                .await?;
         if let Some(id) = existing {
             return Ok(EnqueueOutcome::Existing(id));
         }

@@ -120,8 +120,15 @@ impl JobRunner {
 
     async fn fail_unknown_kind(&self, job: &ClaimedJob) {
         let known = self.registry.kinds();
-        let known = if known.is_empty() { "none".to_owned() } else { known.join(", ") };
-        let message = format!("no handler registered for job kind {:?}; known kinds: {known}", job.kind);
+        let known = if known.is_empty() {
+            "none".to_owned()
+        } else {
+            known.join(", ")
+        };
+        let message = format!(
+            "no handler registered for job kind {:?}; known kinds: {known}",
+            job.kind
+        );
         self.record_failure(job, &JobError::Permanent(message)).await;
     }
 
@@ -193,7 +200,11 @@ impl JobRunner {
             None
         };
 
-        match self.queue.heartbeat(job.id, job.lease_token, self.lease, update.as_ref()).await {
+        match self
+            .queue
+            .heartbeat(job.id, job.lease_token, self.lease, update.as_ref())
+            .await
+        {
             Ok(beat) if beat.cancel_requested => Some(StopReason::CancelRequested),
             Ok(_) => None,
             Err(QueueError::LeaseLost { .. }) => {
@@ -246,7 +257,10 @@ impl JobRunner {
             },
             Some(StopReason::Shutdown) => match self.queue.release(job.id, job.lease_token).await {
                 Ok(JobState::Cancelled) => info!(elapsed_ms, "job cancelled on request during shutdown"),
-                Ok(_) => info!(elapsed_ms, "job released to the queue because the worker is shutting down"),
+                Ok(_) => info!(
+                    elapsed_ms,
+                    "job released to the queue because the worker is shutting down"
+                ),
                 Err(error) => self.log_record_error(&error),
             },
             Some(reason @ StopReason::TimedOut(_)) => {
@@ -268,10 +282,20 @@ impl JobRunner {
             return None;
         }
 
-        let kinds: Option<Vec<&str>> = self.kinds.as_ref().map(|kinds| kinds.iter().map(String::as_str).collect());
+        let kinds: Option<Vec<&str>> = self
+            .kinds
+            .as_ref()
+            .map(|kinds| kinds.iter().map(String::as_str).collect());
         let recorded = self
             .queue
-            .complete_and_claim(job.id, job.lease_token, result, &self.worker_id, kinds.as_deref(), self.lease)
+            .complete_and_claim(
+                job.id,
+                job.lease_token,
+                result,
+                &self.worker_id,
+                kinds.as_deref(),
+                self.lease,
+            )
             .await;
         match recorded {
             Ok(outcome) => {

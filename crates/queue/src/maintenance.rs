@@ -178,17 +178,25 @@ impl Maintenance {
                     );
                 }
             }
-            Err(error) => warn!(error = %error_chain(&error), "rescue of expired leases failed; retrying at the next interval"),
+            Err(error) => {
+                warn!(error = %error_chain(&error), "rescue of expired leases failed; retrying at the next interval")
+            }
         }
     }
 
     async fn prune_once(&self) {
         match self.queue.prune_finished(self.prune_after, self.prune_batch_size).await {
             Ok(report) if report.deleted > 0 => {
-                info!(deleted = report.deleted, statements = report.statements, "pruned finished jobs");
+                info!(
+                    deleted = report.deleted,
+                    statements = report.statements,
+                    "pruned finished jobs"
+                );
             }
             Ok(_) => {}
-            Err(error) => warn!(error = %error_chain(&error), "pruning of finished jobs failed; retrying at the next interval"),
+            Err(error) => {
+                warn!(error = %error_chain(&error), "pruning of finished jobs failed; retrying at the next interval")
+            }
         }
     }
 }

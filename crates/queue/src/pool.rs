@@ -98,7 +98,11 @@ impl WorkerPool {
         let wake = Arc::new(Notify::new());
         let background = CancellationToken::new();
         let mut background_tasks = JoinSet::new();
-        background_tasks.spawn(listen_for_jobs(self.queue.pool().clone(), wake.clone(), background.clone()));
+        background_tasks.spawn(listen_for_jobs(
+            self.queue.pool().clone(),
+            wake.clone(),
+            background.clone(),
+        ));
         if self.maintenance {
             let maintenance = Maintenance::new(self.queue.clone(), &self.config);
             background_tasks.spawn(maintenance.run(background.clone()));
@@ -129,7 +133,11 @@ impl WorkerPool {
 
         dispatcher.reap_finished();
         let running = dispatcher.jobs.len();
-        info!(running, drain_seconds = self.config.shutdown_drain_seconds, "worker pool stopping");
+        info!(
+            running,
+            drain_seconds = self.config.shutdown_drain_seconds,
+            "worker pool stopping"
+        );
         let drained = tokio::time::timeout(self.config.shutdown_drain(), join_all(&mut dispatcher.jobs)).await;
         if drained.is_err() {
             warn!(
@@ -158,7 +166,11 @@ struct Dispatcher<'a> {
 
 impl Dispatcher<'_> {
     async fn run(&mut self, shutdown: &CancellationToken) {
-        let kinds: Option<Vec<&str>> = self.pool.kinds.as_ref().map(|kinds| kinds.iter().map(String::as_str).collect());
+        let kinds: Option<Vec<&str>> = self
+            .pool
+            .kinds
+            .as_ref()
+            .map(|kinds| kinds.iter().map(String::as_str).collect());
         let mut error_delay = self.pool.config.poll_interval();
 
         loop {
@@ -173,7 +185,12 @@ impl Dispatcher<'_> {
             match self
                 .pool
                 .queue
-                .claim(&self.pool.worker_id, kinds.as_deref(), requested, self.pool.config.lease())
+                .claim(
+                    &self.pool.worker_id,
+                    kinds.as_deref(),
+                    requested,
+                    self.pool.config.lease(),
+                )
                 .await
             {
                 Ok(claimed) => {

@@ -223,13 +223,13 @@ impl Queue {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
 
         let mut jobs: Vec<ClaimedJob> = sqlx::query_as(claim_update!("SELECT 1"))
-        .bind(worker_id)
-        .bind(kinds)
-        .bind(limit)
-        .bind(lease.as_secs_f64())
-        .fetch_all(&self.pool)
-        .await
-        .map_err(QueueError::database(format!("claim jobs for worker {worker_id}")))?;
+            .bind(worker_id)
+            .bind(kinds)
+            .bind(limit)
+            .bind(lease.as_secs_f64())
+            .fetch_all(&self.pool)
+            .await
+            .map_err(QueueError::database(format!("claim jobs for worker {worker_id}")))?;
 
         // RETURNING gives no order; restore the claim order for the caller.
         jobs.sort_by(|a, b| {

@@ -99,12 +99,10 @@ impl Queue {
 
     /// Counts jobs per kind and state, ordered by kind then state.
     pub async fn depth(&self) -> Result<Vec<KindDepth>, QueueError> {
-        sqlx::query_as(
-            "SELECT kind, state, count(*) AS jobs FROM job GROUP BY kind, state ORDER BY kind, state",
-        )
-        .fetch_all(self.pool())
-        .await
-        .map_err(QueueError::database("count jobs per kind and state"))
+        sqlx::query_as("SELECT kind, state, count(*) AS jobs FROM job GROUP BY kind, state ORDER BY kind, state")
+            .fetch_all(self.pool())
+            .await
+            .map_err(QueueError::database("count jobs per kind and state"))
     }
 
     /// Lists running jobs, oldest attempt first.

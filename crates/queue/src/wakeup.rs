@@ -83,7 +83,10 @@ async fn forward_notifications(mut listener: PgListener, wake: &Notify, shutdown
             Ok(Some(_notification)) => wake.notify_one(),
             Ok(None) => {
                 // PgListener has already opened a new connection and listens again.
-                info!(channel = NOTIFY_CHANNEL, "job listener connection was lost and has been reopened");
+                info!(
+                    channel = NOTIFY_CHANNEL,
+                    "job listener connection was lost and has been reopened"
+                );
                 wake.notify_one();
             }
             Err(error) => {

@@ -48,7 +48,11 @@ fn child_worker_process() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     runtime.block_on(async {
         let options = PgConnectOptions::from_str(&url).unwrap().database(&database);
-        let pool = PgPoolOptions::new().max_connections(4).connect_with(options).await.unwrap();
+        let pool = PgPoolOptions::new()
+            .max_connections(4)
+            .connect_with(options)
+            .await
+            .unwrap();
         let mut registry = Registry::new();
         registry.register("hold", Holds);
         let config = QueueConfig {
@@ -89,7 +93,10 @@ async fn killed_worker_job_completes_once(options: PgPoolOptions, connect_option
         if let Some(status) = child.try_wait().unwrap() {
             panic!("child worker exited with {status} before claiming the job");
         }
-        assert!(tokio::time::Instant::now() < deadline, "child worker never claimed the job");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "child worker never claimed the job"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     };
     assert!(

@@ -108,7 +108,10 @@ async fn panicking_handler_fails_attempt(options: PgPoolOptions, connect_options
     let errors: Vec<&str> = view.errors.iter().map(|error| error.error.as_str()).collect();
     assert_eq!(
         errors,
-        ["handler panicked: page index out of range", "handler panicked: page index out of range"]
+        [
+            "handler panicked: page index out of range",
+            "handler panicked: page index out of range"
+        ]
     );
 
     // The pool keeps working after the panics.
@@ -134,7 +137,10 @@ async fn always_failing_job_ends_failed(options: PgPoolOptions, connect_options:
     let attempts: Vec<i32> = view.errors.iter().map(|error| error.attempt).collect();
     assert_eq!(attempts, [1, 2, 3]);
     for error in &view.errors {
-        assert_eq!(error.error, format!("upstream returned HTTP 503 on attempt {}", error.attempt));
+        assert_eq!(
+            error.error,
+            format!("upstream returned HTTP 503 on attempt {}", error.attempt)
+        );
         assert_eq!(error.worker.as_deref(), Some(workers.worker_id.as_str()));
     }
 
@@ -222,7 +228,9 @@ async fn lost_lease_discards_pool_outcome(options: PgPoolOptions, connect_option
         cancel_grace_seconds: 60.0,
         ..fast_config()
     };
-    let worker_pool = WorkerPool::new(pool.clone(), registry, config).unwrap().without_maintenance();
+    let worker_pool = WorkerPool::new(pool.clone(), registry, config)
+        .unwrap()
+        .without_maintenance();
     let workers = RunningPool::start_pool(worker_pool);
 
     let id = enqueue(&queue, NewJob::new("gate", json!({}))).await;
@@ -236,7 +244,10 @@ async fn lost_lease_discards_pool_outcome(options: PgPoolOptions, connect_option
         .unwrap();
     assert_eq!(queue.rescue_expired().await.unwrap().len(), 1);
     tokio::time::sleep(Duration::from_millis(5)).await;
-    let second = queue.claim("second-worker", None, 1, Duration::from_secs(30)).await.unwrap();
+    let second = queue
+        .claim("second-worker", None, 1, Duration::from_secs(30))
+        .await
+        .unwrap();
     assert_eq!(second.len(), 1, "the rescued job was not claimable");
     assert_eq!(second[0].attempt, 2);
 

@@ -76,7 +76,10 @@ async fn claim_heartbeat_complete(pool: PgPool) {
     let view = queue.get(id).await.unwrap().unwrap();
     assert_eq!(view.progress, Some(json!({"pages_done": 1})));
 
-    queue.complete(id, job.lease_token, &json!({"text": "Chapitre I"})).await.unwrap();
+    queue
+        .complete(id, job.lease_token, &json!({"text": "Chapitre I"}))
+        .await
+        .unwrap();
     let view = queue.get(id).await.unwrap().unwrap();
     assert_eq!(view.state, JobState::Succeeded);
     assert_eq!(view.result, Some(json!({"text": "Chapitre I"})));
@@ -85,7 +88,10 @@ async fn claim_heartbeat_complete(pool: PgPool) {
     assert!(view.errors.is_empty());
 
     let again = queue.complete(id, job.lease_token, &json!(null)).await;
-    assert!(matches!(again, Err(QueueError::LeaseLost { job_id }) if job_id == id), "{again:?}");
+    assert!(
+        matches!(again, Err(QueueError::LeaseLost { job_id }) if job_id == id),
+        "{again:?}"
+    );
 }
 
 #[sqlx::test(migrations = "../../migrations")]
@@ -98,7 +104,14 @@ async fn complete_and_claim_takes_next_job(pool: PgPool) {
     let first = claim_one(&queue, "worker-a").await;
     assert_eq!(first.id, split);
     let outcome = queue
-        .complete_and_claim(split, first.lease_token, &json!("split done"), "worker-a", Some(&["ocr"]), LEASE)
+        .complete_and_claim(
+            split,
+            first.lease_token,
+            &json!("split done"),
+            "worker-a",
+            Some(&["ocr"]),
+            LEASE,
+        )
         .await
         .unwrap();
     assert!(outcome.completed);
@@ -150,11 +163,17 @@ async fn lost_lease_rejects_stale_outcome(pool: PgPool) {
     assert_eq!(second.id, id);
     assert_eq!(second.attempt, 2);
     assert_ne!(second.lease_token, first.lease_token);
-    queue.complete(id, second.lease_token, &json!({"by": "worker-b"})).await.unwrap();
+    queue
+        .complete(id, second.lease_token, &json!({"by": "worker-b"}))
+        .await
+        .unwrap();
 
     let token = first.lease_token;
     let results = [
-        ("complete", queue.complete(id, token, &json!({"by": "worker-a"})).await.err()),
+        (
+            "complete",
+            queue.complete(id, token, &json!({"by": "worker-a"})).await.err(),
+        ),
         ("fail", queue.fail(id, token, &JobError::retryable("late")).await.err()),
         ("heartbeat", queue.heartbeat(id, token, LEASE, None).await.err()),
         ("release", queue.release(id, token).await.err()),
@@ -175,7 +194,10 @@ async fn lost_lease_rejects_stale_outcome(pool: PgPool) {
     assert_eq!(view.errors.len(), 1);
     assert_eq!(view.errors[0].attempt, 1);
     assert_eq!(view.errors[0].worker.as_deref(), Some("worker-a"));
-    assert_eq!(view.errors[0].error, "lease expired (worker worker-a stopped heartbeating)");
+    assert_eq!(
+        view.errors[0].error,
+        "lease expired (worker worker-a stopped heartbeating)"
+    );
 }
 
 #[sqlx::test(migrations = "../../migrations")]
@@ -236,14 +258,21 @@ async fn always_failing_job_backs_off(pool: PgPool) {
         let (low, high) = queue.backoff().delay_range(attempt);
         assert!(delay >= low, "attempt {attempt}: delay {delay:?} below {low:?}");
         assert!(delay < high, "attempt {attempt}: delay {delay:?} not below {high:?}");
-        assert!(delay > previous_delay, "attempt {attempt}: delay {delay:?} not above {previous_delay:?}");
+        assert!(
+            delay > previous_delay,
+            "attempt {attempt}: delay {delay:?} not above {previous_delay:?}"
+        );
         previous_delay = delay;
     }
 
     let job = claim_one(&queue, "worker-a").await;
     assert_eq!(job.attempt, 4);
     let outcome = queue
-        .fail(id, job.lease_token, &JobError::retryable("tesseract exited with status 1 (attempt 4)"))
+        .fail(
+            id,
+            job.lease_token,
+            &JobError::retryable("tesseract exited with status 1 (attempt 4)"),
+        )
         .await
         .unwrap();
     assert_eq!(outcome, FailOutcome::Failed);
@@ -254,7 +283,10 @@ async fn always_failing_job_backs_off(pool: PgPool) {
     let attempts: Vec<i32> = view.errors.iter().map(|error| error.attempt).collect();
     assert_eq!(attempts, [1, 2, 3, 4]);
     for error in &view.errors {
-        assert_eq!(error.error, format!("tesseract exited with status 1 (attempt {})", error.attempt));
+        assert_eq!(
+            error.error,
+            format!("tesseract exited with status 1 (attempt {})", error.attempt)
+        );
         assert_eq!(error.worker.as_deref(), Some("worker-a"));
     }
     assert!(queue.claim("worker-a", None, 1, LEASE).await.unwrap().is_empty());
@@ -339,7 +371,11 @@ async fn dedupe_key_returns_active_job(pool: PgPool) {
     let third = enqueue(&queue, job()).await;
     assert_ne!(third, second);
 
-    let other_key = enqueue(&queue, NewJob::new("text_layer", json!({})).dedupe_key("text_layer:Bar.pdf")).await;
+    let other_key = enqueue(
+        &queue,
+        NewJob::new("text_layer", json!({})).dedupe_key("text_layer:Bar.pdf"),
+    )
+    .await;
     assert_ne!(other_key, third);
 }
 
@@ -481,14 +517,17 @@ async fn prune_deletes_old_finished_in_batches(pool: PgPool) {
     assert_eq!(report.deleted, 25);
     assert_eq!(report.statements, 3);
 
-    let remaining: Vec<(String, i64)> =
-        sqlx::query_as("SELECT kind, count(*) FROM job GROUP BY kind ORDER BY kind")
-            .fetch_all(&pool)
-            .await
-            .unwrap();
+    let remaining: Vec<(String, i64)> = sqlx::query_as("SELECT kind, count(*) FROM job GROUP BY kind ORDER BY kind")
+        .fetch_all(&pool)
+        .await
+        .unwrap();
     assert_eq!(
         remaining,
-        [("busy".to_owned(), 1), ("recent".to_owned(), 3), ("waiting".to_owned(), 4)]
+        [
+            ("busy".to_owned(), 1),
+            ("recent".to_owned(), 3),
+            ("waiting".to_owned(), 4)
+        ]
     );
 
     let again = queue.prune_finished(Duration::from_secs(3_600), 10).await.unwrap();
@@ -507,7 +546,11 @@ async fn status_queries(pool: PgPool) {
     assert_eq!(claimed[0].id, running);
     let split = queue.claim("worker-a", Some(&["split"]), 1, LEASE).await.unwrap();
     queue
-        .fail(failed, split[0].lease_token, &JobError::permanent("page Page:X.djvu/3 not found"))
+        .fail(
+            failed,
+            split[0].lease_token,
+            &JobError::permanent("page Page:X.djvu/3 not found"),
+        )
         .await
         .unwrap();
 

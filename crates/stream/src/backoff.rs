@@ -12,12 +12,7 @@ pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(3600);
 /// Delay before reconnect attempt `attempt` (0 for the first retry):
 /// `base * 2^attempt` capped at `max`, of which a random half is waited
 /// ("equal jitter"), so that replicas restarted together spread out.
-pub(crate) fn backoff_delay(
-    base: Duration,
-    max: Duration,
-    attempt: u32,
-    rng: &mut impl Rng,
-) -> Duration {
+pub(crate) fn backoff_delay(base: Duration, max: Duration, attempt: u32, rng: &mut impl Rng) -> Duration {
     let factor = 2u32.saturating_pow(attempt.min(31));
     let cap = base.saturating_mul(factor).min(max);
     let half = cap / 2;
@@ -31,9 +26,7 @@ pub(crate) fn parse_retry_after(value: &str, now: DateTime<Utc>) -> Option<Durat
     let delay = if let Ok(seconds) = value.parse::<u64>() {
         Duration::from_secs(seconds)
     } else {
-        let at = DateTime::parse_from_rfc2822(value)
-            .ok()?
-            .with_timezone(&Utc);
+        let at = DateTime::parse_from_rfc2822(value).ok()?.with_timezone(&Utc);
         (at - now).to_std().unwrap_or(Duration::ZERO)
     };
     Some(delay.min(MAX_RETRY_AFTER))
@@ -53,15 +46,8 @@ mod tests {
         for attempt in 0..40 {
             let cap = Duration::from_secs(1u64 << attempt.min(6)).min(max);
             let delay = backoff_delay(base, max, attempt, &mut rng);
-            assert!(
-                delay >= cap / 2,
-                "attempt {attempt}: {delay:?} is below {:?}",
-                cap / 2
-            );
-            assert!(
-                delay <= cap,
-                "attempt {attempt}: {delay:?} is above {cap:?}"
-            );
+            assert!(delay >= cap / 2, "attempt {attempt}: {delay:?} is below {:?}", cap / 2);
+            assert!(delay <= cap, "attempt {attempt}: {delay:?} is above {cap:?}");
         }
     }
 
@@ -70,10 +56,7 @@ mod tests {
         let now = DateTime::parse_from_rfc3339("2025-08-29T06:45:00Z")
             .unwrap()
             .with_timezone(&Utc);
-        assert_eq!(
-            parse_retry_after("120", now),
-            Some(Duration::from_secs(120))
-        );
+        assert_eq!(parse_retry_after("120", now), Some(Duration::from_secs(120)));
         assert_eq!(parse_retry_after(" 0 ", now), Some(Duration::ZERO));
         assert_eq!(
             parse_retry_after("Fri, 29 Aug 2025 06:45:30 GMT", now),

@@ -54,11 +54,7 @@ fn per_second(count: u64, elapsed: Duration) -> f64 {
 
 impl fmt::Display for BenchReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(
-            f,
-            "events:               {} ({} bytes)",
-            self.events, self.bytes
-        )?;
+        writeln!(f, "events:               {} ({} bytes)", self.events, self.bytes)?;
         writeln!(f, "matched events:       {}", self.matched_events)?;
         writeln!(
             f,

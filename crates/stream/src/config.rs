@@ -91,18 +91,8 @@ impl StreamConfig {
 
         match url::Url::parse(&self.base_url) {
             Ok(url) if matches!(url.scheme(), "http" | "https") => {}
-            Ok(url) => {
-                return error(
-                    "base_url",
-                    format!("scheme {:?} is not http or https", url.scheme()),
-                )
-            }
-            Err(parse_error) => {
-                return error(
-                    "base_url",
-                    format!("{:?} is not a URL: {parse_error}", self.base_url),
-                )
-            }
+            Ok(url) => return error("base_url", format!("scheme {:?} is not http or https", url.scheme())),
+            Err(parse_error) => return error("base_url", format!("{:?} is not a URL: {parse_error}", self.base_url)),
         }
         if !self.user_agent.contains('@') && !self.user_agent.contains("://") {
             return error(
@@ -129,19 +119,14 @@ impl StreamConfig {
             ("backoff_max_seconds", self.backoff_max_seconds),
             ("leader_retry_seconds", self.leader_retry_seconds),
             ("leader_check_seconds", self.leader_check_seconds),
-            (
-                "seen_event_retention_hours",
-                self.seen_event_retention_hours,
-            ),
+            ("seen_event_retention_hours", self.seen_event_retention_hours),
             ("prune_interval_seconds", self.prune_interval_seconds),
         ] {
             if !(seconds.is_finite() && seconds > 0.0 && seconds < 1e9) {
                 return error(field, format!("{seconds} is not a positive duration"));
             }
         }
-        if !(self.since_margin_seconds.is_finite()
-            && (0.0..1e9).contains(&self.since_margin_seconds))
-        {
+        if !(self.since_margin_seconds.is_finite() && (0.0..1e9).contains(&self.since_margin_seconds)) {
             return error(
                 "since_margin_seconds",
                 format!("{} is not a duration", self.since_margin_seconds),
@@ -202,11 +187,7 @@ impl StreamConfig {
 
     /// Builds the stream URL for `streams`: `<base_url>/<names joined by commas>`.
     pub(crate) fn stream_url(&self, streams: &[&str]) -> Result<url::Url, ConfigError> {
-        let joined = format!(
-            "{}/{}",
-            self.base_url.trim_end_matches('/'),
-            streams.join(",")
-        );
+        let joined = format!("{}/{}", self.base_url.trim_end_matches('/'), streams.join(","));
         url::Url::parse(&joined).map_err(|parse_error| ConfigError {
             field: "base_url",
             message: format!("{joined:?} is not a URL: {parse_error}"),
@@ -248,10 +229,7 @@ mod tests {
     #[test]
     fn unknown_setting_is_rejected() {
         let error = toml::from_str::<StreamConfig>("idle_timeout = 5").unwrap_err();
-        assert!(
-            error.to_string().contains("unknown field `idle_timeout`"),
-            "{error}"
-        );
+        assert!(error.to_string().contains("unknown field `idle_timeout`"), "{error}");
     }
 
     #[test]

@@ -63,21 +63,14 @@ pub enum ConsumerError {
     #[error("cannot build the HTTP client: {0}")]
     HttpClient(#[source] reqwest::Error),
     #[error("EventStreams returned HTTP {status} for {url}: {body:?}; check base_url and the stream names in the rules file")]
-    Rejected {
-        url: String,
-        status: u16,
-        body: String,
-    },
+    Rejected { url: String, status: u16, body: String },
 }
 
 /// Start point of the next connection.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Resume {
     /// After the event with this SSE id, sent as `Last-Event-ID`.
-    AfterId {
-        id: String,
-        dt: Option<DateTime<Utc>>,
-    },
+    AfterId { id: String, dt: Option<DateTime<Utc>> },
     /// At this time (`?since=`), after the server rejected a resume id.
     Since(DateTime<Utc>),
     /// At the newest event: the first start, or after `since=` was rejected too.
@@ -175,9 +168,7 @@ impl StreamConsumer {
                 }
                 Ok(None) => {
                     if !waiting_logged {
-                        tracing::info!(
-                            "the leader lock is held by another process; waiting to take over"
-                        );
+                        tracing::info!("the leader lock is held by another process; waiting to take over");
                         waiting_logged = true;
                     }
                 }
@@ -190,11 +181,7 @@ impl StreamConsumer {
     }
 
     /// Consumes while checking the lock connection; releases the lock at the end.
-    async fn lead(
-        &self,
-        mut lock: LeaderLock,
-        shutdown: &CancellationToken,
-    ) -> Result<(), LeadEnd> {
+    async fn lead(&self, mut lock: LeaderLock, shutdown: &CancellationToken) -> Result<(), LeadEnd> {
         let fence = lock.fence();
         let check_every = self.config.leader_check();
         let end = {
@@ -228,11 +215,7 @@ impl StreamConsumer {
     }
 
     /// Runs the reconnect loop, checking `fence` in every batch transaction.
-    async fn consume(
-        &self,
-        fence: Option<LeaderFence>,
-        shutdown: &CancellationToken,
-    ) -> Result<(), LeadEnd> {
+    async fn consume(&self, fence: Option<LeaderFence>, shutdown: &CancellationToken) -> Result<(), LeadEnd> {
         // ThreadRng is not Send, so the loop keeps its own generator.
         let mut rng = StdRng::from_rng(&mut rand::rng());
         let mut attempt: u32 = 0;
@@ -242,19 +225,11 @@ impl StreamConsumer {
                     last_event_id: Some(id),
                     last_event_dt,
                 })) => {
-                    break Resume::AfterId {
-                        id,
-                        dt: last_event_dt,
-                    };
+                    break Resume::AfterId { id, dt: last_event_dt };
                 }
                 Ok(_) => break Resume::Newest,
                 Err(error) => {
-                    let delay = backoff_delay(
-                        self.config.backoff_base(),
-                        self.config.backoff_max(),
-                        attempt,
-                        &mut rng,
-                    );
+                    let delay = backoff_delay(self.config.backoff_base(), self.config.backoff_max(), attempt, &mut rng);
                     tracing::warn!(%error, ?delay, "cannot read the stored stream position; retrying");
                     attempt = attempt.saturating_add(1);
                     if sleep_or_shutdown(delay, shutdown).await {
@@ -269,13 +244,7 @@ impl StreamConsumer {
         loop {
             let mut retry_after = None;
             let end = self
-                .connect_and_read(
-                    &mut resume,
-                    fence,
-                    shutdown,
-                    &mut processor,
-                    &mut last_prune,
-                )
+                .connect_and_read(&mut resume, fence, shutdown, &mut processor, &mut last_prune)
                 .await;
             match end {
                 ConnectionEnd::Shutdown => return Ok(()),
@@ -302,12 +271,7 @@ impl StreamConsumer {
                 }
             }
 
-            let mut delay = backoff_delay(
-                self.config.backoff_base(),
-                self.config.backoff_max(),
-                attempt,
-                &mut rng,
-            );
+            let mut delay = backoff_delay(self.config.backoff_base(), self.config.backoff_max(), attempt, &mut rng);
             if let Some(after) = retry_after {
                 delay = delay.max(after);
             }
@@ -328,17 +292,29 @@ impl StreamConsumer {
         let (next, rejected_id, gap_reason) = match rejected {
             Resume::AfterId { id, dt: Some(dt) } => {
                 let since = dt - self.config.since_margin();
-                (Resume::Since(since), Some(id), format!("resume id rejected ({reason}); restarted from since={since}"))
+                (
+                    Resume::Since(since),
+                    Some(id),
+                    format!("resume id rejected ({reason}); restarted from since={since}"),
+                )
             }
-            Resume::AfterId { id, dt: None } => {
-                (Resume::Newest, Some(id), format!("resume id rejected ({reason}) and no event time stored; restarted from the newest event"))
-            }
-            Resume::Since(since) => {
-                (Resume::Newest, None, format!("since={since} rejected ({reason}); restarted from the newest event"))
-            }
+            Resume::AfterId { id, dt: None } => (
+                Resume::Newest,
+                Some(id),
+                format!("resume id rejected ({reason}) and no event time stored; restarted from the newest event"),
+            ),
+            Resume::Since(since) => (
+                Resume::Newest,
+                None,
+                format!("since={since} rejected ({reason}); restarted from the newest event"),
+            ),
             // `open` treats a 400 to a request without resume id or since= as
             // fatal, so this arm only keeps the match total.
-            Resume::Newest => (Resume::Newest, None, format!("request rejected ({reason}); restarted from the newest event")),
+            Resume::Newest => (
+                Resume::Newest,
+                None,
+                format!("request rejected ({reason}); restarted from the newest event"),
+            ),
         };
         let resumed_since = match &next {
             Resume::Since(since) => Some(*since),
@@ -379,15 +355,8 @@ impl StreamConsumer {
     }
 
     /// Sends the request and sorts the status; `Ok` only for 200.
-    async fn open(
-        &self,
-        resume: &Resume,
-        shutdown: &CancellationToken,
-    ) -> Result<reqwest::Response, ConnectionEnd> {
-        let mut request = self
-            .http
-            .get(self.url.clone())
-            .header(ACCEPT, "text/event-stream");
+    async fn open(&self, resume: &Resume, shutdown: &CancellationToken) -> Result<reqwest::Response, ConnectionEnd> {
+        let mut request = self.http.get(self.url.clone()).header(ACCEPT, "text/event-stream");
         match resume {
             Resume::AfterId { id, .. } => match HeaderValue::from_str(id) {
                 Ok(value) => request = request.header("Last-Event-ID", value),
@@ -398,17 +367,13 @@ impl StreamConsumer {
                 }
             },
             Resume::Since(since) => {
-                request =
-                    request.query(&[("since", since.to_rfc3339_opts(SecondsFormat::Millis, true))]);
+                request = request.query(&[("since", since.to_rfc3339_opts(SecondsFormat::Millis, true))]);
             }
             Resume::Newest => {}
         }
 
         StreamMetrics::add(&self.metrics.connections, 1);
-        tracing::info!(
-            resume = resume_label(resume),
-            "connecting to the event stream"
-        );
+        tracing::info!(resume = resume_label(resume), "connecting to the event stream");
         let idle = self.config.idle_timeout();
         let sent = tokio::select! {
             _ = shutdown.cancelled() => return Err(ConnectionEnd::Shutdown),
@@ -429,9 +394,7 @@ impl StreamConsumer {
                 .unwrap_or("");
             if !content_type.starts_with("text/event-stream") {
                 return Err(retry(
-                    format!(
-                        "HTTP 200 with content type {content_type:?} instead of text/event-stream"
-                    ),
+                    format!("HTTP 200 with content type {content_type:?} instead of text/event-stream"),
                     None,
                 ));
             }
@@ -445,9 +408,7 @@ impl StreamConsumer {
         let body = read_body_prefix(response, idle).await;
         let reason = format!("HTTP {status}: {body:?}");
 
-        if status == StatusCode::TOO_MANY_REQUESTS
-            || status == StatusCode::REQUEST_TIMEOUT
-            || status.is_server_error()
+        if status == StatusCode::TOO_MANY_REQUESTS || status == StatusCode::REQUEST_TIMEOUT || status.is_server_error()
         {
             return Err(retry(reason, retry_after));
         }
@@ -499,14 +460,14 @@ impl StreamConsumer {
                 match body.next().now_or_never() {
                     None => break,
                     Some(Some(Ok(chunk))) => parser.feed(&chunk, &mut items),
-                    Some(Some(Err(error))) => {
-                        end = Some(format!("reading the stream failed: {error}"))
-                    }
+                    Some(Some(Err(error))) => end = Some(format!("reading the stream failed: {error}")),
                     Some(None) => end = Some("the server ended the stream".to_owned()),
                 }
             }
             if end.is_some() && parser.finish() {
-                tracing::debug!("dropped an incomplete event at the end of the connection; it is read again after reconnecting");
+                tracing::debug!(
+                    "dropped an incomplete event at the end of the connection; it is read again after reconnecting"
+                );
             }
 
             match self.apply_items(&mut items, processor, resume, fence).await {
@@ -514,9 +475,7 @@ impl StreamConsumer {
                 Err(StoreError::LeaderLost) => return ConnectionEnd::LeaderLost,
                 Err(StoreError::Database(error)) => {
                     return retry(
-                        format!(
-                        "applying events failed: {error}; resuming from the last committed event"
-                    ),
+                        format!("applying events failed: {error}; resuming from the last committed event"),
                         None,
                     )
                 }
@@ -568,8 +527,7 @@ impl StreamConsumer {
             return Ok(0);
         }
 
-        let outcome =
-            store::apply_batch(&self.pool, &self.config.consumer, &batch, fence.as_ref()).await?;
+        let outcome = store::apply_batch(&self.pool, &self.config.consumer, &batch, fence.as_ref()).await?;
 
         let metrics = &self.metrics;
         StreamMetrics::add(&metrics.events_seen, batch.events_seen);
@@ -597,13 +555,7 @@ impl StreamConsumer {
             return;
         }
         *last_prune = Some(Instant::now());
-        match store::prune_seen_events(
-            &self.pool,
-            &self.config.consumer,
-            self.config.seen_event_retention(),
-        )
-        .await
-        {
+        match store::prune_seen_events(&self.pool, &self.config.consumer, self.config.seen_event_retention()).await {
             Ok(0) => {}
             Ok(deleted) => tracing::debug!(deleted, "pruned old seen event ids"),
             Err(error) => tracing::warn!(%error, "cannot prune old seen event ids; retrying later"),
@@ -612,10 +564,7 @@ impl StreamConsumer {
 }
 
 fn retry(reason: String, retry_after: Option<Duration>) -> ConnectionEnd {
-    ConnectionEnd::Retry {
-        reason,
-        retry_after,
-    }
+    ConnectionEnd::Retry { reason, retry_after }
 }
 
 fn resume_label(resume: &Resume) -> &'static str {

@@ -105,9 +105,7 @@ impl ChangeKind {
     fn from_recentchange_type(value: &str) -> ChangeKind {
         match value {
             "new" => ChangeKind::Create,
-            other => {
-                ChangeKind::from_name(other).unwrap_or_else(|| ChangeKind::Other(other.to_owned()))
-            }
+            other => ChangeKind::from_name(other).unwrap_or_else(|| ChangeKind::Other(other.to_owned())),
         }
     }
 }
@@ -176,10 +174,7 @@ pub enum EventError {
     #[error("event data is not valid JSON: {reason}")]
     NotJson { reason: String },
     #[error("event {}: data has an unexpected shape: {reason}", display_id(.event_id))]
-    UnexpectedShape {
-        event_id: Option<String>,
-        reason: String,
-    },
+    UnexpectedShape { event_id: Option<String>, reason: String },
     #[error("event {} from {stream}: missing {}", display_id(.event_id), .fields.join(", "))]
     MissingFields {
         event_id: Option<String>,
@@ -194,10 +189,7 @@ pub enum EventError {
         reason: &'static str,
     },
     #[error("event {}: stream {stream:?} is not supported by this consumer", display_id(.event_id))]
-    UnsupportedStream {
-        event_id: Option<String>,
-        stream: String,
-    },
+    UnsupportedStream { event_id: Option<String>, stream: String },
 }
 
 fn display_id(event_id: &Option<String>) -> &str {
@@ -274,8 +266,7 @@ struct RawPage {
 
 /// Decodes the `data` of one EventStreams `message` event.
 pub fn decode_event(data: &str) -> Result<DecodedEvent, EventError> {
-    let raw: RawEvent =
-        serde_json::from_str(data).map_err(|error| classify_json_error(data, error))?;
+    let raw: RawEvent = serde_json::from_str(data).map_err(|error| classify_json_error(data, error))?;
     let meta = raw.meta.as_ref();
 
     if meta.and_then(|meta| meta.domain.as_deref()) == Some("canary") {
@@ -374,12 +365,7 @@ fn classify_json_error(data: &str, error: serde_json::Error) -> EventError {
             // Only on this error path: parse again loosely to name the event.
             let event_id = serde_json::from_str::<serde_json::Value>(data)
                 .ok()
-                .and_then(|value| {
-                    value
-                        .pointer("/meta/id")
-                        .and_then(|id| id.as_str())
-                        .map(str::to_owned)
-                });
+                .and_then(|value| value.pointer("/meta/id").and_then(|id| id.as_str()).map(str::to_owned));
             EventError::UnexpectedShape {
                 event_id,
                 reason: error.to_string(),
@@ -425,10 +411,7 @@ struct PageFields {
 
 fn recentchange_fields(raw: &RawEvent) -> (PageFields, Vec<&'static str>) {
     let mut missing = Vec::new();
-    let change = raw
-        .rc_type
-        .as_deref()
-        .map(ChangeKind::from_recentchange_type);
+    let change = raw.rc_type.as_deref().map(ChangeKind::from_recentchange_type);
     if change.is_none() {
         missing.push("type");
     }
@@ -482,9 +465,10 @@ fn page_stream_fields(stream: &str, raw: &RawEvent) -> (PageFields, Vec<&'static
 
 fn page_change_fields(raw: &RawEvent) -> (PageFields, Vec<&'static str>) {
     let mut missing = Vec::new();
-    let change = raw.page_change_kind.as_deref().map(|kind| {
-        ChangeKind::from_name(kind).unwrap_or_else(|| ChangeKind::Other(kind.to_owned()))
-    });
+    let change = raw
+        .page_change_kind
+        .as_deref()
+        .map(|kind| ChangeKind::from_name(kind).unwrap_or_else(|| ChangeKind::Other(kind.to_owned())));
     if change.is_none() {
         missing.push("page_change_kind");
     }
@@ -509,18 +493,11 @@ fn page_change_fields(raw: &RawEvent) -> (PageFields, Vec<&'static str>) {
 }
 
 /// Completes a (dbname, domain) pair from whichever of the two is known.
-fn resolve_wiki_and_domain(
-    wiki: Option<String>,
-    domain: Option<String>,
-) -> Option<(String, String)> {
+fn resolve_wiki_and_domain(wiki: Option<String>, domain: Option<String>) -> Option<(String, String)> {
     match (wiki, domain) {
         (Some(wiki), Some(domain)) => Some((wiki, domain)),
-        (Some(wiki), None) => {
-            phetools_wiki::sites::domain_for_dbname(&wiki).map(|domain| (wiki, domain))
-        }
-        (None, Some(domain)) => {
-            phetools_wiki::sites::dbname_for_domain(&domain).map(|wiki| (wiki, domain))
-        }
+        (Some(wiki), None) => phetools_wiki::sites::domain_for_dbname(&wiki).map(|domain| (wiki, domain)),
+        (None, Some(domain)) => phetools_wiki::sites::dbname_for_domain(&domain).map(|wiki| (wiki, domain)),
         (None, None) => None,
     }
 }
@@ -651,20 +628,11 @@ mod tests {
 
     #[test]
     fn not_json_and_wrong_shape() {
-        assert!(matches!(
-            decode_event("{\"meta\":"),
-            Err(EventError::NotJson { .. })
-        ));
-        assert!(matches!(
-            decode_event("ok"),
-            Err(EventError::NotJson { .. })
-        ));
+        assert!(matches!(decode_event("{\"meta\":"), Err(EventError::NotJson { .. })));
+        assert!(matches!(decode_event("ok"), Err(EventError::NotJson { .. })));
         let error = decode_event(r#"{"meta":{"id":"x"},"namespace":"six"}"#).unwrap_err();
         assert_eq!(error.event_id(), Some("x"));
-        assert!(
-            matches!(error, EventError::UnexpectedShape { .. }),
-            "{error}"
-        );
+        assert!(matches!(error, EventError::UnexpectedShape { .. }), "{error}");
         assert!(matches!(
             decode_event("[1,2]"),
             Err(EventError::UnexpectedShape { event_id: None, .. })
@@ -685,8 +653,7 @@ mod tests {
 
     #[test]
     fn missing_stream_is_reported() {
-        let error =
-            decode_event(r#"{"meta":{"id":"e6c0cbf7-7c5f-11e7-8c28-141877613164"}}"#).unwrap_err();
+        let error = decode_event(r#"{"meta":{"id":"e6c0cbf7-7c5f-11e7-8c28-141877613164"}}"#).unwrap_err();
         assert!(
             matches!(&error, EventError::MissingFields { fields, .. } if fields == &vec!["meta.stream"]),
             "{error}"
@@ -700,25 +667,15 @@ mod tests {
         )
         .unwrap_err();
         assert!(
-            matches!(
-                error,
-                EventError::InvalidValue {
-                    field: "meta.id",
-                    ..
-                }
-            ),
+            matches!(error, EventError::InvalidValue { field: "meta.id", .. }),
             "{error}"
         );
     }
 
     #[test]
     fn unsupported_stream_is_reported() {
-        let error = decode_event(r#"{"meta":{"stream":"eventgate-main.test.event","id":"x"}}"#)
-            .unwrap_err();
-        assert!(
-            matches!(error, EventError::UnsupportedStream { .. }),
-            "{error}"
-        );
+        let error = decode_event(r#"{"meta":{"stream":"eventgate-main.test.event","id":"x"}}"#).unwrap_err();
+        assert!(matches!(error, EventError::UnsupportedStream { .. }), "{error}");
     }
 
     #[test]
@@ -736,10 +693,7 @@ mod tests {
 
     #[test]
     fn canonical_stream_names() {
-        assert_eq!(
-            canonical_stream_name("recentchange"),
-            Some("mediawiki.recentchange")
-        );
+        assert_eq!(canonical_stream_name("recentchange"), Some("mediawiki.recentchange"));
         assert_eq!(
             canonical_stream_name("mediawiki.page-create"),
             Some("mediawiki.page-create")

@@ -112,10 +112,7 @@ fn stream_and_dt(data: &str) -> (Option<&'static str>, Option<DateTime<Utc>>) {
         return (None, None);
     };
     let meta = value.get("meta");
-    let text = |key: &str| {
-        meta.and_then(|meta| meta.get(key))
-            .and_then(|value| value.as_str())
-    };
+    let text = |key: &str| meta.and_then(|meta| meta.get(key)).and_then(|value| value.as_str());
     let stream = text("stream")
         .or_else(|| text("topic").and_then(|topic| topic.split_once('.').map(|(_, stream)| stream)))
         .and_then(canonical_stream_name);
@@ -135,9 +132,7 @@ pub fn frames_from_sse(capture: &[u8]) -> Vec<Frame> {
     items
         .into_iter()
         .filter_map(|item| match item {
-            SseItem::Event(event) => {
-                Some(Frame::event(&event.event, event.id.as_deref(), &event.data))
-            }
+            SseItem::Event(event) => Some(Frame::event(&event.event, event.id.as_deref(), &event.data)),
             _ => None,
         })
         .collect()
@@ -169,9 +164,7 @@ pub fn synthetic_frames(count: usize) -> Vec<Frame> {
             let mut items = Vec::new();
             SseParser::new().feed(frame.bytes(), &mut items);
             match items.into_iter().next() {
-                Some(SseItem::Event(event)) if event.event == "message" => {
-                    serde_json::from_str(&event.data).ok()
-                }
+                Some(SseItem::Event(event)) if event.event == "message" => serde_json::from_str(&event.data).ok(),
                 _ => None,
             }
         })
@@ -186,8 +179,7 @@ pub fn synthetic_frames(count: usize) -> Vec<Frame> {
                 meta.insert("id".to_owned(), uuid::Uuid::new_v4().to_string().into());
                 meta.insert(
                     "dt".to_owned(),
-                    dt.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
-                        .into(),
+                    dt.to_rfc3339_opts(chrono::SecondsFormat::Millis, true).into(),
                 );
             }
             let topic = data
@@ -195,10 +187,7 @@ pub fn synthetic_frames(count: usize) -> Vec<Frame> {
                 .and_then(|topic| topic.as_str())
                 .unwrap_or("eqiad.mediawiki.recentchange")
                 .to_owned();
-            let id = format!(
-                r#"[{{"topic":"{topic}","partition":0,"timestamp":{}}}]"#,
-                ms + 1
-            );
+            let id = format!(r#"[{{"topic":"{topic}","partition":0,"timestamp":{}}}]"#, ms + 1);
             Frame::message(&id, &data.to_string())
         })
         .collect()
@@ -268,11 +257,7 @@ impl ReplayServer {
     }
 
     /// Starts the server on `addr`.
-    pub async fn start_on(
-        addr: SocketAddr,
-        frames: Vec<Frame>,
-        faults: Faults,
-    ) -> std::io::Result<ReplayServer> {
+    pub async fn start_on(addr: SocketAddr, frames: Vec<Frame>, faults: Faults) -> std::io::Result<ReplayServer> {
         let listener = tokio::net::TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
         let state = Arc::new(ServerState {
@@ -396,11 +381,7 @@ fn choose_answer(
     last_event_id: Option<&str>,
     since: Option<&str>,
 ) -> Result<(usize, Vec<&'static str>), Rejection> {
-    let request_number = state
-        .requests
-        .lock()
-        .map(|requests| requests.len())
-        .unwrap_or(0);
+    let request_number = state.requests.lock().map(|requests| requests.len()).unwrap_or(0);
     if request_number < state.faults.too_many_requests {
         return Err((
             StatusCode::TOO_MANY_REQUESTS,
@@ -413,13 +394,7 @@ fn choose_answer(
     for name in streams.split(',') {
         match canonical_stream_name(name) {
             Some(stream) => wanted.push(stream),
-            None => {
-                return Err((
-                    StatusCode::BAD_REQUEST,
-                    None,
-                    format!("Stream Not Found: {name}"),
-                ))
-            }
+            None => return Err((StatusCode::BAD_REQUEST, None, format!("Stream Not Found: {name}"))),
         }
     }
 
@@ -433,20 +408,12 @@ fn choose_answer(
         }
         return match state.frames.iter().position(|frame| frame.has_id(id)) {
             Some(index) => Ok((index + 1, wanted)),
-            None => Err((
-                StatusCode::BAD_REQUEST,
-                None,
-                format!("Unknown Last-Event-ID: {id}"),
-            )),
+            None => Err((StatusCode::BAD_REQUEST, None, format!("Unknown Last-Event-ID: {id}"))),
         };
     }
     if let Some(since) = since {
         let Some(since) = parse_since(since) else {
-            return Err((
-                StatusCode::BAD_REQUEST,
-                None,
-                format!("invalid_timestamp: {since}"),
-            ));
+            return Err((StatusCode::BAD_REQUEST, None, format!("invalid_timestamp: {since}")));
         };
         let start = state
             .frames
@@ -461,9 +428,7 @@ fn parse_since(text: &str) -> Option<DateTime<Utc>> {
     if let Ok(milliseconds) = text.parse::<i64>() {
         return DateTime::from_timestamp_millis(milliseconds);
     }
-    DateTime::parse_from_rfc3339(text)
-        .ok()
-        .map(|dt| dt.with_timezone(&Utc))
+    DateTime::parse_from_rfc3339(text).ok().map(|dt| dt.with_timezone(&Utc))
 }
 
 fn stream_response(state: Arc<ServerState>, start: usize, wanted: Vec<&'static str>) -> Response {
@@ -508,19 +473,13 @@ async fn write_frames(
             }
             if faults.cut_every == Some(sent) {
                 if faults.cut_mid_frame {
-                    writer
-                        .send(frame.bytes.slice(..mid_frame_cut(&frame.bytes)))
-                        .await?;
+                    writer.send(frame.bytes.slice(..mid_frame_cut(&frame.bytes))).await?;
                 }
                 return Some(End::Cut);
             }
             writer.send(frame.bytes.clone()).await?;
         }
-        Some(if faults.close_at_end {
-            End::Cut
-        } else {
-            End::Stall
-        })
+        Some(if faults.close_at_end { End::Cut } else { End::Stall })
     }
     .await;
 
@@ -534,9 +493,7 @@ async fn write_frames(
         Some(End::Cut) if faults.cut_abruptly => {
             let _ = writer
                 .sender
-                .send(Err(std::io::Error::other(
-                    "connection cut by the replay server",
-                )))
+                .send(Err(std::io::Error::other("connection cut by the replay server")))
                 .await;
         }
         Some(End::Cut) | None => {}
@@ -591,11 +548,7 @@ mod tests {
         assert_eq!(frames.len(), 1 + 9 + 12);
         for (index, frame) in frames.iter().enumerate() {
             let id = frame.id().unwrap();
-            assert_eq!(
-                frames.iter().position(|other| other.has_id(id)),
-                Some(index),
-                "id {id}"
-            );
+            assert_eq!(frames.iter().position(|other| other.has_id(id)), Some(index), "id {id}");
         }
     }
 
@@ -614,19 +567,14 @@ mod tests {
         for frame in &frames {
             rebuilt.extend_from_slice(frame.bytes());
         }
-        assert_eq!(
-            String::from_utf8_lossy(&rebuilt),
-            String::from_utf8_lossy(capture)
-        );
+        assert_eq!(String::from_utf8_lossy(&rebuilt), String::from_utf8_lossy(capture));
     }
 
     #[test]
     fn frames_know_stream_and_time() {
         let frames = recorded_frames();
         assert_eq!(frames[0].stream, Some("mediawiki.recentchange"));
-        assert!(frames
-            .iter()
-            .any(|frame| frame.stream == Some("mediawiki.page-create")));
+        assert!(frames.iter().any(|frame| frame.stream == Some("mediawiki.page-create")));
         assert!(frames.iter().all(|frame| frame.dt.is_some()));
     }
 
@@ -642,10 +590,6 @@ mod tests {
         let frames = synthetic_frames(50);
         assert_eq!(frames.len(), 50);
         assert_ne!(frames[0].id(), frames[1].id());
-        assert_ne!(
-            frames[0].bytes(),
-            frames[22].bytes(),
-            "same template, fresh meta.id"
-        );
+        assert_ne!(frames[0].bytes(), frames[22].bytes(), "same template, fresh meta.id");
     }
 }

@@ -78,15 +78,9 @@ pub struct RuleJob {
 #[derive(Debug, thiserror::Error)]
 pub enum RulesError {
     #[error("cannot read rules file {path}: {source}")]
-    Read {
-        path: String,
-        source: std::io::Error,
-    },
+    Read { path: String, source: std::io::Error },
     #[error("invalid rules file {path}: {source}")]
-    Syntax {
-        path: String,
-        source: toml::de::Error,
-    },
+    Syntax { path: String, source: toml::de::Error },
     #[error("invalid rules file {path}: {location}field `{field}`: {message}", location = RuleLocation(.rule))]
     Invalid {
         path: String,
@@ -295,11 +289,7 @@ impl Var {
             Var::Change => Value::from(event.change.to_string()),
             Var::Stream => Value::from(event.stream),
             Var::EventId => Value::from(event.id.to_string()),
-            Var::EventDt => Value::from(
-                event
-                    .dt?
-                    .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-            ),
+            Var::EventDt => Value::from(event.dt?.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)),
             Var::RevId => Value::from(event.rev_id?),
             Var::Sha1 => Value::from(event.file_sha1.as_deref()?),
             Var::LogType => Value::from(event.log_type.as_deref()?),
@@ -468,10 +458,7 @@ impl Rules {
     /// Parses the `streams.toml` of this repository, compiled in; used by the
     /// benchmark and as a reference in tests.
     pub fn shipped() -> Result<Rules, RulesError> {
-        Rules::parse(
-            include_str!("../../../streams.toml"),
-            "streams.toml (compiled in)",
-        )
+        Rules::parse(include_str!("../../../streams.toml"), "streams.toml (compiled in)")
     }
 
     /// Parses and validates rules from TOML text; `origin` names the file in errors.
@@ -488,16 +475,11 @@ impl Rules {
         };
 
         if file.streams.is_empty() {
-            return Err(invalid(
-                None,
-                "streams",
-                "at least one stream is required".to_owned(),
-            ));
+            return Err(invalid(None, "streams", "at least one stream is required".to_owned()));
         }
         let mut streams = Vec::new();
         for name in &file.streams {
-            let canonical =
-                canonical_stream(name).map_err(|message| invalid(None, "streams", message))?;
+            let canonical = canonical_stream(name).map_err(|message| invalid(None, "streams", message))?;
             if !streams.contains(&canonical) {
                 streams.push(canonical);
             }
@@ -505,8 +487,8 @@ impl Rules {
 
         let mut rules: Vec<Rule> = Vec::with_capacity(file.rules.len());
         for spec in file.rules {
-            let rule = compile_rule(spec, &streams)
-                .map_err(|(rule, field, message)| invalid(Some(&rule), &field, message))?;
+            let rule =
+                compile_rule(spec, &streams).map_err(|(rule, field, message)| invalid(Some(&rule), &field, message))?;
             if rules.iter().any(|existing| existing.name == rule.name) {
                 return Err(invalid(
                     Some(&rule.name),
@@ -546,10 +528,7 @@ impl Rules {
 fn canonical_stream(name: &str) -> Result<&'static str, String> {
     canonical_stream_name(name).ok_or_else(|| {
         let supported: Vec<&str> = supported_stream_names().collect();
-        format!(
-            "unknown stream {name:?}; supported streams: {}",
-            supported.join(", ")
-        )
+        format!("unknown stream {name:?}; supported streams: {}", supported.join(", "))
     })
 }
 
@@ -568,8 +547,7 @@ fn compile_rule(spec: RuleSpec, subscribed: &[&'static str]) -> Result<Rule, Rul
         Some(names) => {
             let mut streams = Vec::new();
             for stream_name in &names {
-                let canonical = canonical_stream(stream_name)
-                    .map_err(|message| problem("match.streams", message))?;
+                let canonical = canonical_stream(stream_name).map_err(|message| problem("match.streams", message))?;
                 if !subscribed.contains(&canonical) {
                     return Err(problem(
                         "match.streams",
@@ -626,10 +604,7 @@ fn compile_rule(spec: RuleSpec, subscribed: &[&'static str]) -> Result<Rule, Rul
         Some(specs) => {
             let mut namespaces = Vec::new();
             for spec in &specs {
-                namespaces.push(
-                    compile_namespace(spec)
-                        .map_err(|message| problem("match.namespaces", message))?,
-                );
+                namespaces.push(compile_namespace(spec).map_err(|message| problem("match.namespaces", message))?);
             }
             Some(namespaces)
         }
@@ -667,8 +642,7 @@ fn compile_namespace(spec: &NamespaceSpec) -> Result<NamespaceMatch, String> {
                 .find(|(known, _)| *known == other)
                 .map(|(_, id)| NamespaceMatch::Id(*id))
                 .ok_or_else(|| {
-                    let known: Vec<&str> =
-                        NAMESPACE_NAMES.iter().map(|(known, _)| *known).collect();
+                    let known: Vec<&str> = NAMESPACE_NAMES.iter().map(|(known, _)| *known).collect();
                     format!(
                         "unknown namespace {other:?}; use an id or one of: {}, page, index",
                         known.join(", ")
@@ -709,8 +683,7 @@ fn compile_job(spec: JobSpec) -> Result<JobTemplate, (String, String)> {
     let dedupe_key = match &spec.dedupe_key {
         None => None,
         Some(text) => {
-            let template =
-                Template::parse(text).map_err(|message| ("job.dedupe_key".to_owned(), message))?;
+            let template = Template::parse(text).map_err(|message| ("job.dedupe_key".to_owned(), message))?;
             if let Some(var) = template.optional_var() {
                 return Err((
                     "job.dedupe_key".to_owned(),
@@ -755,9 +728,7 @@ fn compile_payload(value: &toml::Value, field: &str) -> Result<PayloadTemplate, 
         toml::Value::Integer(number) => PayloadTemplate::Literal(Value::from(*number)),
         toml::Value::Float(number) => PayloadTemplate::Literal(Value::from(*number)),
         toml::Value::Boolean(flag) => PayloadTemplate::Literal(Value::from(*flag)),
-        toml::Value::Datetime(datetime) => {
-            PayloadTemplate::Literal(Value::from(datetime.to_string()))
-        }
+        toml::Value::Datetime(datetime) => PayloadTemplate::Literal(Value::from(datetime.to_string())),
         toml::Value::Array(items) => PayloadTemplate::Array(
             items
                 .iter()
@@ -768,12 +739,7 @@ fn compile_payload(value: &toml::Value, field: &str) -> Result<PayloadTemplate, 
         toml::Value::Table(table) => PayloadTemplate::Object(
             table
                 .iter()
-                .map(|(key, item)| {
-                    Ok((
-                        key.clone(),
-                        compile_payload(item, &format!("{field}.{key}"))?,
-                    ))
-                })
+                .map(|(key, item)| Ok((key.clone(), compile_payload(item, &format!("{field}.{key}"))?)))
                 .collect::<Result<_, (String, String)>>()?,
         ),
     })
@@ -802,19 +768,13 @@ impl Rule {
             }
         }
         if let Some(namespaces) = &self.namespaces {
-            if !namespaces
-                .iter()
-                .any(|namespace| namespace_matches(namespace, event))
-            {
+            if !namespaces.iter().any(|namespace| namespace_matches(namespace, event)) {
                 return false;
             }
         }
         if let Some(suffixes) = &self.title_suffixes {
             let title = event.title.to_lowercase();
-            if !suffixes
-                .iter()
-                .any(|suffix| title.ends_with(suffix.as_str()))
-            {
+            if !suffixes.iter().any(|suffix| title.ends_with(suffix.as_str())) {
                 return false;
             }
         }
@@ -864,13 +824,7 @@ mod tests {
     use super::*;
     use uuid::Uuid;
 
-    fn event(
-        change: ChangeKind,
-        wiki: &str,
-        domain: &str,
-        namespace: i32,
-        title: &str,
-    ) -> ChangeEvent {
+    fn event(change: ChangeKind, wiki: &str, domain: &str, namespace: i32, title: &str) -> ChangeEvent {
         ChangeEvent {
             id: Uuid::nil(),
             dt: None,
@@ -898,10 +852,7 @@ mod tests {
     fn invalid_field(text: &str) -> (Option<String>, String, String) {
         match Rules::parse(text, "test.toml") {
             Err(RulesError::Invalid {
-                rule,
-                field,
-                message,
-                ..
+                rule, field, message, ..
             }) => (rule, field, message),
             other => panic!("expected a validation error, got {other:?}"),
         }
@@ -958,31 +909,15 @@ mod tests {
         let rules = Rules::shipped().unwrap();
         let cases = [
             (
-                upload(
-                    "frwikisource",
-                    "fr.wikisource.org",
-                    "Fichier:Livre.PDF",
-                    "upload",
-                ),
+                upload("frwikisource", "fr.wikisource.org", "Fichier:Livre.PDF", "upload"),
                 1,
             ),
+            (upload("sourceswiki", "wikisource.org", "File:Book.pdf", "revert"), 1),
             (
-                upload("sourceswiki", "wikisource.org", "File:Book.pdf", "revert"),
-                1,
-            ),
-            (
-                upload(
-                    "commonswiki",
-                    "commons.wikimedia.org",
-                    "File:Photo.jpg",
-                    "upload",
-                ),
+                upload("commonswiki", "commons.wikimedia.org", "File:Photo.jpg", "upload"),
                 0,
             ),
-            (
-                upload("enwiki", "en.wikipedia.org", "File:Book.pdf", "upload"),
-                0,
-            ),
+            (upload("enwiki", "en.wikipedia.org", "File:Book.pdf", "upload"), 0),
             (
                 upload(
                     "commonswiki",
@@ -1068,13 +1003,7 @@ mod tests {
     fn lone_numeric_variable_stays_number() {
         let text = MINIMAL.replace("kind = \"k\"", "kind = \"k\"\npayload = { rev = \"{rev_id}\", ns = \"{namespace}\", label = \"ns {namespace}\", n = 3, tags = [\"{wiki}\"] }");
         let rules = Rules::parse(&text, "test.toml").unwrap();
-        let jobs = rules.jobs_for(&event(
-            ChangeKind::Create,
-            "enwikisource",
-            "en.wikisource.org",
-            0,
-            "A",
-        ));
+        let jobs = rules.jobs_for(&event(ChangeKind::Create, "enwikisource", "en.wikisource.org", 0, "A"));
         assert_eq!(
             jobs[0].job.payload,
             serde_json::json!({"rev": 12, "ns": 0, "label": "ns 0", "n": 3, "tags": ["enwikisource"]})
@@ -1083,14 +1012,10 @@ mod tests {
 
     #[test]
     fn rejects_unknown_stream() {
-        let (rule, field, message) =
-            invalid_field(&MINIMAL.replace("[\"recentchange\"]", "[\"recentchanges\"]"));
+        let (rule, field, message) = invalid_field(&MINIMAL.replace("[\"recentchange\"]", "[\"recentchanges\"]"));
         assert_eq!(rule, None);
         assert_eq!(field, "streams");
-        assert!(
-            message.contains("unknown stream \"recentchanges\""),
-            "{message}"
-        );
+        assert!(message.contains("unknown stream \"recentchanges\""), "{message}");
     }
 
     #[test]
@@ -1117,24 +1042,15 @@ mod tests {
         let text = MINIMAL.replace("kind = \"k\"", "kind = \"k\"\ndedupe_key = \"k:{domian}\"");
         let (_, field, message) = invalid_field(&text);
         assert_eq!(field, "job.dedupe_key");
-        assert!(
-            message.starts_with("unknown variable {domian}"),
-            "{message}"
-        );
+        assert!(message.starts_with("unknown variable {domian}"), "{message}");
     }
 
     #[test]
     fn rejects_optional_variable_inside_text() {
-        let text = MINIMAL.replace(
-            "kind = \"k\"",
-            "kind = \"k\"\npayload = { x = \"sha1={sha1}\" }",
-        );
+        let text = MINIMAL.replace("kind = \"k\"", "kind = \"k\"\npayload = { x = \"sha1={sha1}\" }");
         let (_, field, message) = invalid_field(&text);
         assert_eq!(field, "job.payload.x");
-        assert!(
-            message.contains("{sha1} is absent from some events"),
-            "{message}"
-        );
+        assert!(message.contains("{sha1} is absent from some events"), "{message}");
     }
 
     #[test]
@@ -1146,8 +1062,7 @@ mod tests {
 
     #[test]
     fn rejects_priority_out_of_range() {
-        let (_, field, message) =
-            invalid_field(&MINIMAL.replace("kind = \"k\"", "kind = \"k\"\npriority = 500"));
+        let (_, field, message) = invalid_field(&MINIMAL.replace("kind = \"k\"", "kind = \"k\"\npriority = 500"));
         assert_eq!(field, "job.priority");
         assert_eq!(message, "500 is outside -100..=100");
     }
@@ -1164,7 +1079,8 @@ mod tests {
 
     #[test]
     fn rejects_duplicate_rule_names() {
-        let text = format!("{MINIMAL}\n[[rule]]\nname = \"r\"\n[rule.match]\nchange = [\"edit\"]\n[rule.job]\nkind = \"k\"\n");
+        let text =
+            format!("{MINIMAL}\n[[rule]]\nname = \"r\"\n[rule.match]\nchange = [\"edit\"]\n[rule.job]\nkind = \"k\"\n");
         let (rule, field, _) = invalid_field(&text);
         assert_eq!(rule.as_deref(), Some("r"));
         assert_eq!(field, "name");
@@ -1172,37 +1088,24 @@ mod tests {
 
     #[test]
     fn rejects_bad_wiki_pattern() {
-        let text = MINIMAL.replace(
-            "change = [\"create\"]",
-            "change = [\"create\"]\nwikis = [\"*wiki*\"]",
-        );
+        let text = MINIMAL.replace("change = [\"create\"]", "change = [\"create\"]\nwikis = [\"*wiki*\"]");
         let (_, field, _) = invalid_field(&text);
         assert_eq!(field, "match.wikis");
     }
 
     #[test]
     fn typo_in_field_name_is_a_syntax_error() {
-        let text = MINIMAL.replace(
-            "change = [\"create\"]",
-            "change = [\"create\"]\nnamespace = [6]",
-        );
+        let text = MINIMAL.replace("change = [\"create\"]", "change = [\"create\"]\nnamespace = [6]");
         let error = Rules::parse(&text, "test.toml").unwrap_err();
         assert!(matches!(error, RulesError::Syntax { .. }));
         let message = error.to_string();
-        assert!(
-            message.starts_with("invalid rules file test.toml:"),
-            "{message}"
-        );
+        assert!(message.starts_with("invalid rules file test.toml:"), "{message}");
         assert!(message.contains("unknown field `namespace`"), "{message}");
     }
 
     #[test]
     fn error_message_names_file_rule_and_field() {
-        let error = Rules::parse(
-            &MINIMAL.replace("[\"create\"]", "[\"new\"]"),
-            "streams.toml",
-        )
-        .unwrap_err();
+        let error = Rules::parse(&MINIMAL.replace("[\"create\"]", "[\"new\"]"), "streams.toml").unwrap_err();
         assert_eq!(
             error.to_string(),
             "invalid rules file streams.toml: rule \"r\": field `match.change`: unknown change \"new\"; \

@@ -59,20 +59,11 @@ pub enum SseError {
 impl fmt::Display for SseError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            SseError::InvalidUtf8 {
-                field,
-                id: Some(id),
-            } => {
-                write!(
-                    f,
-                    "SSE event with id {id}: the {field} field is not valid UTF-8"
-                )
+            SseError::InvalidUtf8 { field, id: Some(id) } => {
+                write!(f, "SSE event with id {id}: the {field} field is not valid UTF-8")
             }
             SseError::InvalidUtf8 { field, id: None } => {
-                write!(
-                    f,
-                    "SSE event without id: the {field} field is not valid UTF-8"
-                )
+                write!(f, "SSE event without id: the {field} field is not valid UTF-8")
             }
             SseError::TooLarge { max_bytes } => {
                 write!(f, "SSE event larger than {max_bytes} bytes was discarded")
@@ -281,10 +272,7 @@ impl SseParser {
         let id = match block.id.map(String::from_utf8).transpose() {
             Ok(id) => id,
             Err(_) => {
-                out.push(SseItem::Invalid(SseError::InvalidUtf8 {
-                    field: "id",
-                    id: None,
-                }));
+                out.push(SseItem::Invalid(SseError::InvalidUtf8 { field: "id", id: None }));
                 return;
             }
         };
@@ -293,20 +281,14 @@ impl SseParser {
                 .filter(|name| !name.is_empty())
                 .unwrap_or_else(|| "message".to_owned()),
             Err(_) => {
-                out.push(SseItem::Invalid(SseError::InvalidUtf8 {
-                    field: "event",
-                    id,
-                }));
+                out.push(SseItem::Invalid(SseError::InvalidUtf8 { field: "event", id }));
                 return;
             }
         };
         let data = match String::from_utf8(block.data) {
             Ok(data) => data,
             Err(_) => {
-                out.push(SseItem::Invalid(SseError::InvalidUtf8 {
-                    field: "data",
-                    id,
-                }));
+                out.push(SseItem::Invalid(SseError::InvalidUtf8 { field: "data", id }));
                 return;
             }
         };
@@ -393,10 +375,7 @@ mod tests {
         let text = "data: {\"title\":\"사용자\"}\n\n".as_bytes();
         let split = text.iter().position(|&b| b >= 0x80).unwrap() + 1;
         let items = parse_chunks(&[&text[..split], &text[split..]]);
-        assert_eq!(
-            items,
-            vec![event("message", "{\"title\":\"사용자\"}", None)]
-        );
+        assert_eq!(items, vec![event("message", "{\"title\":\"사용자\"}", None)]);
     }
 
     #[test]
@@ -420,10 +399,7 @@ mod tests {
         assert_eq!(
             items,
             vec![
-                SseItem::Invalid(SseError::InvalidUtf8 {
-                    field: "id",
-                    id: None
-                }),
+                SseItem::Invalid(SseError::InvalidUtf8 { field: "id", id: None }),
                 SseItem::Invalid(SseError::InvalidUtf8 {
                     field: "event",
                     id: None
@@ -437,10 +413,7 @@ mod tests {
         let items = parse_chunks(&[b"id: 7\ndata: a\n\ndata: b\n\n"]);
         assert_eq!(
             items,
-            vec![
-                event("message", "a", Some("7")),
-                event("message", "b", None)
-            ]
+            vec![event("message", "a", Some("7")), event("message", "b", None)]
         );
     }
 
@@ -453,10 +426,7 @@ mod tests {
     #[test]
     fn retry_and_unknown_fields() {
         let items = parse_chunks(&[b"retry: 1500\nretry: soon\nfoo: bar\nnocolon\ndata: x\n\n"]);
-        assert_eq!(
-            items,
-            vec![SseItem::Retry(1500), event("message", "x", None)]
-        );
+        assert_eq!(items, vec![SseItem::Retry(1500), event("message", "x", None)]);
     }
 
     #[test]
@@ -528,8 +498,8 @@ mod tests {
     #[test]
     fn random_bytes_never_panic() {
         let alphabet: &[&[u8]] = &[
-            b"\n", b"\r", b"\r\n", b":", b" ", b"data", b"id", b"event", b"retry", b"\xff",
-            b"\xc3", b"\xa9", b"9", b"\0",
+            b"\n", b"\r", b"\r\n", b":", b" ", b"data", b"id", b"event", b"retry", b"\xff", b"\xc3", b"\xa9", b"9",
+            b"\0",
         ];
         let mut rng = StdRng::seed_from_u64(42);
         for _ in 0..500 {
@@ -539,9 +509,7 @@ mod tests {
                 let piece: Vec<u8> = if rng.random_bool(0.7) {
                     alphabet[rng.random_range(0..alphabet.len())].to_vec()
                 } else {
-                    (0..rng.random_range(0..20))
-                        .map(|_| rng.random::<u8>())
-                        .collect()
+                    (0..rng.random_range(0..20)).map(|_| rng.random::<u8>()).collect()
                 };
                 parser.feed(&piece, &mut out);
             }

@@ -124,10 +124,7 @@ struct PositionRow {
 }
 
 /// Reads the stored state of `consumer`; `None` before its first batch.
-pub async fn stream_status(
-    pool: &PgPool,
-    consumer: &str,
-) -> Result<Option<StreamStatus>, sqlx::Error> {
+pub async fn stream_status(pool: &PgPool, consumer: &str) -> Result<Option<StreamStatus>, sqlx::Error> {
     let row: Option<PositionRow> = sqlx::query_as(
         "SELECT last_event_id, last_event_dt,
                 EXTRACT(EPOCH FROM now() - last_event_dt)::float8 AS lag_seconds,

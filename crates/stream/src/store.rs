@@ -67,16 +67,12 @@ pub enum StoreError {
     LeaderLost,
 }
 
-pub(crate) async fn load_position(
-    pool: &PgPool,
-    consumer: &str,
-) -> Result<Option<StoredPosition>, sqlx::Error> {
-    let row: Option<(Option<String>, Option<DateTime<Utc>>)> = sqlx::query_as(
-        "SELECT last_event_id, last_event_dt FROM stream_position WHERE consumer = $1",
-    )
-    .bind(consumer)
-    .fetch_optional(pool)
-    .await?;
+pub(crate) async fn load_position(pool: &PgPool, consumer: &str) -> Result<Option<StoredPosition>, sqlx::Error> {
+    let row: Option<(Option<String>, Option<DateTime<Utc>>)> =
+        sqlx::query_as("SELECT last_event_id, last_event_dt FROM stream_position WHERE consumer = $1")
+            .bind(consumer)
+            .fetch_optional(pool)
+            .await?;
     Ok(row.map(|(last_event_id, last_event_dt)| StoredPosition {
         last_event_id,
         last_event_dt,
@@ -113,11 +109,7 @@ pub(crate) async fn apply_batch(
         }
         for rule_job in &matched.jobs {
             let job = &rule_job.job;
-            if let Some(job_id) = job
-                .dedupe_key
-                .as_deref()
-                .and_then(|key| enqueued_keys.get(key))
-            {
+            if let Some(job_id) = job.dedupe_key.as_deref().and_then(|key| enqueued_keys.get(key)) {
                 outcome.jobs_existing += 1;
                 tracing::debug!(job_id, kind = %job.kind, dedupe_key = ?job.dedupe_key, "job already queued in this batch");
                 continue;

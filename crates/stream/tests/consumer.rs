@@ -19,15 +19,9 @@ use sqlx::PgPool;
 /// Runs the shipped rules over the recentchange frames with `faults` and
 /// checks the outcome every fault must reach. Returns the server for
 /// fault-specific checks.
-async fn consume_all_with(
-    pool: &PgPool,
-    faults: Faults,
-    idle_timeout_seconds: f64,
-) -> ReplayServer {
+async fn consume_all_with(pool: &PgPool, faults: Faults, idle_timeout_seconds: f64) -> ReplayServer {
     init_tracing();
-    let server = ReplayServer::start(recorded_frames(), faults)
-        .await
-        .unwrap();
+    let server = ReplayServer::start(recorded_frames(), faults).await.unwrap();
     let config = phetools_stream::StreamConfig {
         idle_timeout_seconds,
         ..test_config(&server)
@@ -54,11 +48,7 @@ async fn consumes_every_frame_once(pool: PgPool) {
     let server = consume_all_with(&pool, Faults::default(), 5.0).await;
 
     let requests = server.requests();
-    assert_eq!(
-        requests.len(),
-        1,
-        "one connection without faults: {requests:?}"
-    );
+    assert_eq!(requests.len(), 1, "one connection without faults: {requests:?}");
     assert_eq!(requests[0].streams, "mediawiki.recentchange");
     assert_eq!(
         requests[0].last_event_id, None,
@@ -88,10 +78,7 @@ async fn consumes_every_frame_once(pool: PgPool) {
     );
 
     let status = stream_status(&pool, "test").await.unwrap().unwrap();
-    assert_eq!(
-        status.last_event_id.as_deref(),
-        Some(last_recentchange_id().as_str())
-    );
+    assert_eq!(status.last_event_id.as_deref(), Some(last_recentchange_id().as_str()));
     assert_eq!(
         status.last_event_dt,
         Some("2025-08-29T06:46:11Z".parse::<DateTime<Utc>>().unwrap())
@@ -118,9 +105,7 @@ async fn cut_every_three_events(pool: PgPool) {
         requests.len()
     );
     assert!(
-        requests[1..]
-            .iter()
-            .all(|request| request.last_event_id.is_some()),
+        requests[1..].iter().all(|request| request.last_event_id.is_some()),
         "{requests:?}"
     );
 }
@@ -154,10 +139,7 @@ async fn stalled_connection_reconnects(pool: PgPool) {
         ..Faults::default()
     };
     let server = consume_all_with(&pool, faults, 0.5).await;
-    assert!(
-        server.requests().len() >= 5,
-        "20 events, a stall after every 4"
-    );
+    assert!(server.requests().len() >= 5, "20 events, a stall after every 4");
 }
 
 #[sqlx::test(migrations = "../../migrations")]
@@ -180,29 +162,17 @@ async fn restart_resumes_from_stored_id(pool: PgPool) {
     wait_for_position(&pool, "test", &eighth_id).await;
     first.stop().await;
     let jobs_after_first_run = job_dedupe_keys(&pool).await.len();
-    assert!(
-        jobs_after_first_run < 5,
-        "the first run must stop before the last job"
-    );
+    assert!(jobs_after_first_run < 5, "the first run must stop before the last job");
 
     // Second run, as after a process restart: a new consumer and a new connection.
-    let second_server = ReplayServer::start(recorded_frames(), Faults::default())
-        .await
-        .unwrap();
-    let second = start_consumer(
-        &pool,
-        test_config(&second_server),
-        Rules::shipped().unwrap(),
-    );
+    let second_server = ReplayServer::start(recorded_frames(), Faults::default()).await.unwrap();
+    let second = start_consumer(&pool, test_config(&second_server), Rules::shipped().unwrap());
     wait_for_position(&pool, "test", &last_recentchange_id()).await;
     let metrics = second.metrics.snapshot();
     second.stop().await;
 
     let requests = second_server.requests();
-    assert_eq!(
-        requests[0].last_event_id.as_deref(),
-        Some(eighth_id.as_str())
-    );
+    assert_eq!(requests[0].last_event_id.as_deref(), Some(eighth_id.as_str()));
     assert_eq!(
         metrics.events_seen, 12,
         "the second run reads only the 12 events after the 8th"
@@ -220,7 +190,8 @@ async fn malformed_events_are_counted_and_skipped(pool: PgPool) {
     let good = recentchange_frames();
     let mut frames: Vec<Frame> = good[..3].to_vec();
     frames.push(Frame::raw(
-        &b"event: message\nid: [{\"topic\":\"x\",\"partition\":0,\"timestamp\":1}]\ndata: {\"title\":\"\xff\xfe\"}\n\n"[..],
+        &b"event: message\nid: [{\"topic\":\"x\",\"partition\":0,\"timestamp\":1}]\ndata: {\"title\":\"\xff\xfe\"}\n\n"
+            [..],
     ));
     frames.push(Frame::message(
         r#"[{"topic":"x","partition":0,"timestamp":2}]"#,
@@ -237,9 +208,7 @@ async fn malformed_events_are_counted_and_skipped(pool: PgPool) {
     ));
     frames.extend_from_slice(&good[3..]);
 
-    let server = ReplayServer::start(frames, Faults::default())
-        .await
-        .unwrap();
+    let server = ReplayServer::start(frames, Faults::default()).await.unwrap();
     let consumer = start_consumer(&pool, test_config(&server), Rules::shipped().unwrap());
     wait_for_position(&pool, "test", &last_recentchange_id()).await;
     let metrics = consumer.metrics.snapshot();
@@ -270,14 +239,14 @@ async fn rejected_resume_id_falls_back_to_since(pool: PgPool) {
         .unwrap();
     // The Commons upload (frame 1) was applied before the gap: replaying it
     // must not enqueue its job again.
-    sqlx::query("INSERT INTO stream_seen_event (consumer, event_id) VALUES ('test', '5a1e0000-0000-4000-8000-000000000001')")
-        .execute(&pool)
-        .await
-        .unwrap();
+    sqlx::query(
+        "INSERT INTO stream_seen_event (consumer, event_id) VALUES ('test', '5a1e0000-0000-4000-8000-000000000001')",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
 
-    let server = ReplayServer::start(recorded_frames(), Faults::default())
-        .await
-        .unwrap();
+    let server = ReplayServer::start(recorded_frames(), Faults::default()).await.unwrap();
     let consumer = start_consumer(&pool, test_config(&server), Rules::shipped().unwrap());
     wait_for_position(&pool, "test", &last_recentchange_id()).await;
     let metrics = consumer.metrics.snapshot();
@@ -310,10 +279,7 @@ async fn rejected_resume_id_falls_back_to_since(pool: PgPool) {
     assert_eq!(job_dedupe_keys(&pool).await, expected);
     let status = stream_status(&pool, "test").await.unwrap().unwrap();
     assert_eq!(status.gap_count, 1);
-    assert_eq!(
-        status.recent_gaps[0].rejected_event_id.as_deref(),
-        Some(unknown_id)
-    );
+    assert_eq!(status.recent_gaps[0].rejected_event_id.as_deref(), Some(unknown_id));
 }
 
 #[sqlx::test(migrations = "../../migrations")]
@@ -338,9 +304,7 @@ async fn too_many_requests_honours_retry_after(pool: PgPool) {
 #[sqlx::test(migrations = "../../migrations")]
 async fn two_consumers_only_one_consumes(pool: PgPool) {
     init_tracing();
-    let server = ReplayServer::start(recorded_frames(), Faults::default())
-        .await
-        .unwrap();
+    let server = ReplayServer::start(recorded_frames(), Faults::default()).await.unwrap();
     let a = start_consumer(&pool, test_config(&server), Rules::shipped().unwrap());
     let b = start_consumer(&pool, test_config(&server), Rules::shipped().unwrap());
     wait_for_position(&pool, "test", &last_recentchange_id()).await;
@@ -372,9 +336,7 @@ async fn two_consumers_only_one_consumes(pool: PgPool) {
 #[sqlx::test(migrations = "../../migrations")]
 async fn lost_lock_connection_stops_consuming(pool: PgPool) {
     init_tracing();
-    let server = ReplayServer::start(recorded_frames(), Faults::default())
-        .await
-        .unwrap();
+    let server = ReplayServer::start(recorded_frames(), Faults::default()).await.unwrap();
     let consumer = start_consumer(&pool, test_config(&server), Rules::shipped().unwrap());
     wait_for_position(&pool, "test", &last_recentchange_id()).await;
 
@@ -392,13 +354,10 @@ async fn lost_lock_connection_stops_consuming(pool: PgPool) {
         .await
         .unwrap();
 
-    wait_until(
-        "the consumer notices the lost lock and leads again",
-        || async {
-            let metrics = consumer.metrics.snapshot();
-            metrics.leader_losses == 1 && metrics.is_leader && server.requests().len() == 2
-        },
-    )
+    wait_until("the consumer notices the lost lock and leads again", || async {
+        let metrics = consumer.metrics.snapshot();
+        metrics.leader_losses == 1 && metrics.is_leader && server.requests().len() == 2
+    })
     .await;
     let last = server.requests().pop().unwrap();
     assert_eq!(last.last_event_id, Some(last_recentchange_id()));
@@ -427,14 +386,8 @@ async fn page_create_of_index_enqueues_job(pool: PgPool) {
     )
     .unwrap();
     let frames = recorded_frames();
-    let last_id = frames
-        .last()
-        .and_then(|frame| frame.id())
-        .unwrap()
-        .to_owned();
-    let server = ReplayServer::start(frames, Faults::default())
-        .await
-        .unwrap();
+    let last_id = frames.last().and_then(|frame| frame.id()).unwrap().to_owned();
+    let server = ReplayServer::start(frames, Faults::default()).await.unwrap();
     let consumer = start_consumer(&pool, test_config(&server), rules);
     wait_for_position(&pool, "test", &last_id).await;
     consumer.stop().await;
@@ -451,12 +404,11 @@ async fn page_create_of_index_enqueues_job(pool: PgPool) {
     expected.sort_unstable();
     assert_eq!(job_dedupe_keys(&pool).await, expected);
 
-    let payload: serde_json::Value = sqlx::query_scalar(
-        "SELECT payload FROM job WHERE dedupe_key LIKE 'text_layer:en.wikisource.org:%'",
-    )
-    .fetch_one(&pool)
-    .await
-    .unwrap();
+    let payload: serde_json::Value =
+        sqlx::query_scalar("SELECT payload FROM job WHERE dedupe_key LIKE 'text_layer:en.wikisource.org:%'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
     assert_eq!(
         payload,
         json!({
@@ -471,31 +423,21 @@ async fn page_create_of_index_enqueues_job(pool: PgPool) {
 #[sqlx::test(migrations = "../../migrations")]
 async fn unknown_stream_stops_with_error(pool: PgPool) {
     init_tracing();
-    let server = ReplayServer::start(recorded_frames(), Faults::default())
-        .await
-        .unwrap();
+    let server = ReplayServer::start(recorded_frames(), Faults::default()).await.unwrap();
     let config = phetools_stream::StreamConfig {
         base_url: format!("http://{}/v2/nothing-here", server.addr()),
         ..test_config(&server)
     };
     let consumer = start_consumer(&pool, config, Rules::shipped().unwrap());
-    let result = tokio::time::timeout(DEADLINE, consumer.task)
-        .await
-        .unwrap()
-        .unwrap();
+    let result = tokio::time::timeout(DEADLINE, consumer.task).await.unwrap().unwrap();
     let error = result.unwrap_err().to_string();
-    assert!(
-        error.starts_with("EventStreams returned HTTP 404"),
-        "{error}"
-    );
+    assert!(error.starts_with("EventStreams returned HTTP 404"), "{error}");
 }
 
 #[sqlx::test(migrations = "../../migrations")]
 async fn bench_counts_every_event(pool: PgPool) {
     let frames = phetools_stream::replay::synthetic_frames(2_000);
-    let report = phetools_stream::bench_consume(&pool, &frames)
-        .await
-        .unwrap();
+    let report = phetools_stream::bench_consume(&pool, &frames).await.unwrap();
 
     assert_eq!(report.events, 2_000);
     assert!(report.matched_events > 0);
@@ -522,15 +464,11 @@ async fn bench_counts_every_event(pool: PgPool) {
 #[ignore = "prints a throughput measurement; run in release mode by hand"]
 async fn bench_report(pool: PgPool) {
     let frames = phetools_stream::replay::synthetic_frames(100_000);
-    let report = phetools_stream::bench_consume(&pool, &frames)
-        .await
-        .unwrap();
+    let report = phetools_stream::bench_consume(&pool, &frames).await.unwrap();
     println!("recorded mix:\n{report}\n");
 
     let capture = phetools_stream::replay::frames_from_sse(fixture("sse-sample.txt").as_bytes());
     let frames: Vec<Frame> = capture.iter().cycle().take(100_000).cloned().collect();
-    let report = phetools_stream::bench_consume(&pool, &frames)
-        .await
-        .unwrap();
+    let report = phetools_stream::bench_consume(&pool, &frames).await.unwrap();
     println!("no matching event:\n{report}");
 }

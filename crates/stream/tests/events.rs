@@ -98,8 +98,7 @@ fn schema_example_with_broken_keys_decodes() {
 
 #[test]
 fn page_change_example_lacks_meta_id() {
-    let error =
-        decode_event(&fixture("json/page_change-1.2.0.example.SYNTHETIC.json")).unwrap_err();
+    let error = decode_event(&fixture("json/page_change-1.2.0.example.SYNTHETIC.json")).unwrap_err();
     assert!(
         matches!(&error, EventError::UnsupportedStream { stream, .. } if stream == "mediawiki.page_change"),
         "the example names the stream without .v1: {error}"
@@ -132,8 +131,7 @@ fn canary_is_dropped() {
 
 #[test]
 fn schema_example_without_fields_is_an_error() {
-    let error =
-        decode_event(&fixture("json/recentchange-1.0.1.example.SYNTHETIC.json")).unwrap_err();
+    let error = decode_event(&fixture("json/recentchange-1.0.1.example.SYNTHETIC.json")).unwrap_err();
     assert_eq!(
         error.to_string(),
         "event without meta.id from mediawiki.recentchange: missing meta.id, type, namespace, title, wiki"
@@ -142,11 +140,7 @@ fn schema_example_without_fields_is_an_error() {
 
 #[test]
 fn every_captured_frame_decodes() {
-    for name in [
-        "sse-sample.txt",
-        "sse-sample-2021.txt",
-        "wikisource-constructed.sse",
-    ] {
+    for name in ["sse-sample.txt", "sse-sample-2021.txt", "wikisource-constructed.sse"] {
         for frame in phetools_stream::replay::frames_from_sse(fixture(name).as_bytes()) {
             let mut items = Vec::new();
             phetools_stream::sse::SseParser::new().feed(frame.bytes(), &mut items);

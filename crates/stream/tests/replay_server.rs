@@ -22,9 +22,7 @@ fn closing() -> Faults {
 
 #[tokio::test]
 async fn serves_frames_of_requested_stream() {
-    let server = ReplayServer::start(recorded_frames(), closing())
-        .await
-        .unwrap();
+    let server = ReplayServer::start(recorded_frames(), closing()).await.unwrap();
     let (status, body) = get(&server, "/v2/stream/recentchange", None).await;
     assert_eq!(status, 200);
     assert!(body.starts_with(":ok\n\n"));
@@ -48,30 +46,16 @@ async fn resumes_after_last_event_id() {
 
 #[tokio::test]
 async fn unknown_last_event_id_is_rejected() {
-    let server = ReplayServer::start(recorded_frames(), closing())
-        .await
-        .unwrap();
-    let (status, body) = get(
-        &server,
-        "/v2/stream/recentchange",
-        Some("[{\"topic\":\"x\"}]"),
-    )
-    .await;
+    let server = ReplayServer::start(recorded_frames(), closing()).await.unwrap();
+    let (status, body) = get(&server, "/v2/stream/recentchange", Some("[{\"topic\":\"x\"}]")).await;
     assert_eq!(status, 400);
     assert!(body.starts_with("Unknown Last-Event-ID"), "{body}");
 }
 
 #[tokio::test]
 async fn since_starts_at_time() {
-    let server = ReplayServer::start(recorded_frames(), closing())
-        .await
-        .unwrap();
-    let (status, body) = get(
-        &server,
-        "/v2/stream/recentchange?since=2025-08-29T06:46:08Z",
-        None,
-    )
-    .await;
+    let server = ReplayServer::start(recorded_frames(), closing()).await.unwrap();
+    let (status, body) = get(&server, "/v2/stream/recentchange?since=2025-08-29T06:46:08Z", None).await;
     assert_eq!(status, 200);
     assert_eq!(
         body.matches("\nid: ").count(),
@@ -84,9 +68,7 @@ async fn since_starts_at_time() {
 
 #[tokio::test]
 async fn unknown_stream_is_rejected() {
-    let server = ReplayServer::start(recorded_frames(), closing())
-        .await
-        .unwrap();
+    let server = ReplayServer::start(recorded_frames(), closing()).await.unwrap();
     let (status, body) = get(&server, "/v2/stream/recentchanges", None).await;
     assert_eq!(status, 400);
     assert!(body.starts_with("Stream Not Found"), "{body}");
@@ -100,9 +82,7 @@ async fn too_many_requests_sends_retry_after() {
         close_at_end: true,
         ..Faults::default()
     };
-    let server = ReplayServer::start(recorded_frames(), faults)
-        .await
-        .unwrap();
+    let server = ReplayServer::start(recorded_frames(), faults).await.unwrap();
     let response = reqwest::get(format!("{}/recentchange", server.base_url()))
         .await
         .unwrap();
@@ -118,9 +98,7 @@ async fn cut_ends_response_after_n_frames() {
         cut_every: Some(2),
         ..Faults::default()
     };
-    let server = ReplayServer::start(recorded_frames(), faults)
-        .await
-        .unwrap();
+    let server = ReplayServer::start(recorded_frames(), faults).await.unwrap();
     let (status, body) = get(&server, "/v2/stream/recentchange", None).await;
     assert_eq!(status, 200);
     assert_eq!(body.matches("\nid: ").count(), 2);

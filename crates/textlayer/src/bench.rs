@@ -50,7 +50,11 @@ impl fmt::Display for ExtractionTiming {
 
 /// Extracts the text layer of each DjVu or PDF file `rounds` times (at least
 /// once) and reports the timings. The kind of each file comes from its content.
-pub async fn bench_extraction(paths: &[PathBuf], config: &ExtractConfig, rounds: u32) -> Result<Vec<ExtractionTiming>, ExtractError> {
+pub async fn bench_extraction(
+    paths: &[PathBuf],
+    config: &ExtractConfig,
+    rounds: u32,
+) -> Result<Vec<ExtractionTiming>, ExtractError> {
     let cancel = CancellationToken::new();
     let mut timings = Vec::with_capacity(paths.len());
     for path in paths {
@@ -58,7 +62,11 @@ pub async fn bench_extraction(paths: &[PathBuf], config: &ExtractConfig, rounds:
         let kind = sniff_kind(path, &name).await?;
         let size_bytes = tokio::fs::metadata(path)
             .await
-            .map_err(|source| ExtractError::Io { file: name.clone(), path: name.clone(), source })?
+            .map_err(|source| ExtractError::Io {
+                file: name.clone(),
+                path: name.clone(),
+                source,
+            })?
             .len();
         let mut durations = Vec::new();
         let mut layer = None;
@@ -87,7 +95,9 @@ pub async fn bench_store(store: &TextLayerStore, layer: &TextLayer) -> Result<Du
     let info = FileInfo {
         domain: BENCH_WIKI.to_owned(),
         dbkey: "Phetools_bench.djvu".to_owned(),
-        url: "https://upload.wikimedia.org/phetools-bench".parse().expect("a valid URL"),
+        url: "https://upload.wikimedia.org/phetools-bench"
+            .parse()
+            .expect("a valid URL"),
         // SHA-1 of the empty string. MediaWiki rejects empty uploads, so no file has it.
         sha1: "da39a3ee5e6b4b0d3255bfef95601890afd80709".to_owned(),
         mime: "image/vnd.djvu".to_owned(),

@@ -22,12 +22,22 @@ pub(crate) async fn extract_pages(
     let page_count = page_count(path, file, runner, cancel).await?;
 
     let args = [OsString::from("--detail=page"), path.as_os_str().to_owned()];
-    let output = runner.run("djvutxt", &args, cancel).await.map_err(|err| ExtractError::from_tool(file, "djvutxt", err))?;
+    let output = runner
+        .run("djvutxt", &args, cancel)
+        .await
+        .map_err(|err| ExtractError::from_tool(file, "djvutxt", err))?;
     if !output.stderr.is_empty() {
-        warn!(file, stderr = output.stderr, "djvutxt succeeded with messages on stderr");
+        warn!(
+            file,
+            stderr = output.stderr,
+            "djvutxt succeeded with messages on stderr"
+        );
     }
-    let raw_pages = parse_page_texts(&output.stdout)
-        .map_err(|err| ExtractError::Malformed { file: file.to_owned(), tool: "djvutxt", detail: err.to_string() })?;
+    let raw_pages = parse_page_texts(&output.stdout).map_err(|err| ExtractError::Malformed {
+        file: file.to_owned(),
+        tool: "djvutxt",
+        detail: err.to_string(),
+    })?;
     if raw_pages.len() != page_count {
         return Err(ExtractError::PageCountMismatch {
             file: file.to_owned(),
@@ -36,13 +46,24 @@ pub(crate) async fn extract_pages(
             found: raw_pages.len(),
         });
     }
-    Ok(raw_pages.iter().map(|raw| normalize_page(&String::from_utf8_lossy(raw))).collect())
+    Ok(raw_pages
+        .iter()
+        .map(|raw| normalize_page(&String::from_utf8_lossy(raw)))
+        .collect())
 }
 
 /// Reads the page count with `djvused -e n`.
-async fn page_count(path: &Path, file: &str, runner: &ToolRunner, cancel: &CancellationToken) -> Result<usize, ExtractError> {
+async fn page_count(
+    path: &Path,
+    file: &str,
+    runner: &ToolRunner,
+    cancel: &CancellationToken,
+) -> Result<usize, ExtractError> {
     let args = [OsString::from("-e"), OsString::from("n"), path.as_os_str().to_owned()];
-    let output = runner.run("djvused", &args, cancel).await.map_err(|err| ExtractError::from_tool(file, "djvused", err))?;
+    let output = runner
+        .run("djvused", &args, cancel)
+        .await
+        .map_err(|err| ExtractError::from_tool(file, "djvused", err))?;
     let text = String::from_utf8_lossy(&output.stdout);
     text.trim().parse().map_err(|_| ExtractError::Malformed {
         file: file.to_owned(),
@@ -58,7 +79,11 @@ async fn check_length(path: &Path, file: &str) -> Result<(), ExtractError> {
     let head = read_head(path, file).await?;
     let actual_bytes = tokio::fs::metadata(path)
         .await
-        .map_err(|source| ExtractError::Io { file: file.to_owned(), path: path.display().to_string(), source })?
+        .map_err(|source| ExtractError::Io {
+            file: file.to_owned(),
+            path: path.display().to_string(),
+            source,
+        })?
         .len();
     let Some(declared_bytes) = declared_length(&head) else {
         return Err(ExtractError::WrongFormat {
@@ -68,14 +93,21 @@ async fn check_length(path: &Path, file: &str) -> Result<(), ExtractError> {
         });
     };
     if actual_bytes < declared_bytes {
-        return Err(ExtractError::Truncated { file: file.to_owned(), declared_bytes, actual_bytes });
+        return Err(ExtractError::Truncated {
+            file: file.to_owned(),
+            declared_bytes,
+            actual_bytes,
+        });
     }
     let form_type = &head[12..16];
     if !matches!(form_type, b"DJVM" | b"DJVU") {
         return Err(ExtractError::WrongFormat {
             file: file.to_owned(),
             expected: "DjVu document",
-            found: format!("its IFF form type is {:?}, not DJVM or DJVU", String::from_utf8_lossy(form_type)),
+            found: format!(
+                "its IFF form type is {:?}, not DJVM or DJVU",
+                String::from_utf8_lossy(form_type)
+            ),
         });
     }
     Ok(())

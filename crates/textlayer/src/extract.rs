@@ -61,7 +61,10 @@ impl Default for ExtractConfig {
         // djvutxt reads the 325-page test book (5 MB) in about 0.3 s on a 2-core
         // machine and prints 0.75 MB. By estimate, these limits leave room for
         // books a hundred times larger.
-        ExtractConfig { tool_timeout_secs: 600, max_output_bytes: 256 << 20 }
+        ExtractConfig {
+            tool_timeout_secs: 600,
+            max_output_bytes: 256 << 20,
+        }
     }
 }
 
@@ -96,19 +99,44 @@ pub enum ExtractError {
     #[error("{file}: MIME type {mime} has no text layer; only DjVu (image/vnd.djvu) and PDF (application/pdf) files are read")]
     UnsupportedType { file: String, mime: String },
     #[error("{file} is not a {expected} file: {found}")]
-    WrongFormat { file: String, expected: &'static str, found: String },
+    WrongFormat {
+        file: String,
+        expected: &'static str,
+        found: String,
+    },
     #[error("{file} is truncated: its DjVu header declares {declared_bytes} bytes but the file has {actual_bytes}; upload the complete file again")]
-    Truncated { file: String, declared_bytes: u64, actual_bytes: u64 },
+    Truncated {
+        file: String,
+        declared_bytes: u64,
+        actual_bytes: u64,
+    },
     #[error("{file} is corrupt or unreadable: {tool} failed: {message}")]
-    Unreadable { file: String, tool: &'static str, message: String },
+    Unreadable {
+        file: String,
+        tool: &'static str,
+        message: String,
+    },
     #[error("{file}: unexpected output of {tool}: {detail}")]
-    Malformed { file: String, tool: &'static str, detail: String },
+    Malformed {
+        file: String,
+        tool: &'static str,
+        detail: String,
+    },
     #[error("{file}: {tool} returned text for {found} pages, but the file has {expected} pages")]
-    PageCountMismatch { file: String, tool: &'static str, expected: usize, found: usize },
+    PageCountMismatch {
+        file: String,
+        tool: &'static str,
+        expected: usize,
+        found: usize,
+    },
     #[error("{file}: {source}")]
     Tool { file: String, source: ToolError },
     #[error("{file}: reading {path} failed: {source}")]
-    Io { file: String, path: String, source: std::io::Error },
+    Io {
+        file: String,
+        path: String,
+        source: std::io::Error,
+    },
 }
 
 impl ExtractError {
@@ -136,17 +164,33 @@ impl ExtractError {
     }
 
     pub fn is_cancelled(&self) -> bool {
-        matches!(self, ExtractError::Tool { source: ToolError::Cancelled { .. }, .. })
+        matches!(
+            self,
+            ExtractError::Tool {
+                source: ToolError::Cancelled { .. },
+                ..
+            }
+        )
     }
 
     /// Turns a failed tool run into an error about the file: an exit status
     /// means the tool rejected the file, anything else is the machine's fault.
     pub(crate) fn from_tool(file: &str, tool: &'static str, err: ToolError) -> Self {
         match err {
-            ToolError::Failed { code: Some(_), ref status, ref stderr, .. } => {
-                ExtractError::Unreadable { file: file.to_owned(), tool, message: format!("exit {status}: {stderr}") }
-            }
-            source => ExtractError::Tool { file: file.to_owned(), source },
+            ToolError::Failed {
+                code: Some(_),
+                ref status,
+                ref stderr,
+                ..
+            } => ExtractError::Unreadable {
+                file: file.to_owned(),
+                tool,
+                message: format!("exit {status}: {stderr}"),
+            },
+            source => ExtractError::Tool {
+                file: file.to_owned(),
+                source,
+            },
         }
     }
 }
@@ -185,7 +229,11 @@ pub async fn extract(
 /// Reads the first KiB of the file.
 pub(crate) async fn read_head(path: &Path, file: &str) -> Result<Vec<u8>, ExtractError> {
     use tokio::io::AsyncReadExt;
-    let io_error = |source| ExtractError::Io { file: file.to_owned(), path: path.display().to_string(), source };
+    let io_error = |source| ExtractError::Io {
+        file: file.to_owned(),
+        path: path.display().to_string(),
+        source,
+    };
     let handle = tokio::fs::File::open(path).await.map_err(io_error)?;
     let mut head = Vec::with_capacity(1024);
     handle.take(1024).read_to_end(&mut head).await.map_err(io_error)?;

@@ -39,7 +39,8 @@ impl TextLayerPayload {
     /// Builds the job for this payload. Its dedupe key names the wiki and the file, so
     /// events for a file that already has a queued or running job add no job.
     pub fn new_job(&self) -> Result<NewJob, JobError> {
-        let dbkey = file_dbkey(&self.file).map_err(|err| JobError::permanent(format!("invalid text_layer payload: {err}")))?;
+        let dbkey =
+            file_dbkey(&self.file).map_err(|err| JobError::permanent(format!("invalid text_layer payload: {err}")))?;
         let payload = serde_json::to_value(self).map_err(JobError::permanent)?;
         Ok(NewJob::new(JOB_KIND, payload).dedupe_key(format!("{JOB_KIND}:{}:{dbkey}", self.wiki)))
     }
@@ -80,19 +81,36 @@ pub struct TextLayerHandler {
 
 impl TextLayerHandler {
     pub fn new(wiki: Arc<WikiClient>, downloader: Downloader, store: TextLayerStore, extract: ExtractConfig) -> Self {
-        TextLayerHandler { wiki, downloader, store, extract }
+        TextLayerHandler {
+            wiki,
+            downloader,
+            store,
+            extract,
+        }
     }
 
     async fn process(&self, job: &JobContext, payload: &TextLayerPayload) -> Result<TextLayerResult, JobError> {
-        let dbkey = file_dbkey(&payload.file).map_err(|err| JobError::permanent(format!("invalid text_layer payload: {err}")))?;
+        let dbkey = file_dbkey(&payload.file)
+            .map_err(|err| JobError::permanent(format!("invalid text_layer payload: {err}")))?;
         if let Some(sha1) = &payload.sha1 {
             check_sha1(sha1)?;
         }
 
-        let info = self.wiki.imageinfo(&payload.wiki, &dbkey).await.map_err(|err| classify(err.is_retryable(), err))?;
+        let info = self
+            .wiki
+            .imageinfo(&payload.wiki, &dbkey)
+            .await
+            .map_err(|err| classify(err.is_retryable(), err))?;
         let name = format!("File:{} on {} (sha1 {})", info.dbkey, info.domain, info.sha1);
-        if payload.sha1.as_deref().is_some_and(|sha1| !sha1.eq_ignore_ascii_case(&info.sha1)) {
-            info!(current_sha1 = info.sha1, "the file changed since the job was queued; extracting the current version");
+        if payload
+            .sha1
+            .as_deref()
+            .is_some_and(|sha1| !sha1.eq_ignore_ascii_case(&info.sha1))
+        {
+            info!(
+                current_sha1 = info.sha1,
+                "the file changed since the job was queued; extracting the current version"
+            );
         }
         let kind = FileKind::from_mime(&info.mime).ok_or_else(|| {
             JobError::permanent(format!(
@@ -119,20 +137,38 @@ impl TextLayerHandler {
     /// Processes the file, then looks it up again: a re-upload that arrived while
     /// the job ran found this job still running, so the stream's dedupe key
     /// produced no new job for it, and this job extracts the new version too.
-    async fn process_current_version(&self, job: &JobContext, payload: &TextLayerPayload) -> Result<TextLayerResult, JobError> {
+    async fn process_current_version(
+        &self,
+        job: &JobContext,
+        payload: &TextLayerPayload,
+    ) -> Result<TextLayerResult, JobError> {
         let mut result = self.process(job, payload).await?;
         for _ in 1..MAX_VERSIONS_PER_JOB {
-            let current = self.wiki.imageinfo(&payload.wiki, &payload.file).await.map_err(|err| classify(err.is_retryable(), err))?;
+            let current = self
+                .wiki
+                .imageinfo(&payload.wiki, &payload.file)
+                .await
+                .map_err(|err| classify(err.is_retryable(), err))?;
             if current.sha1 == result.sha1 {
                 return Ok(result);
             }
-            info!(extracted_sha1 = result.sha1, current_sha1 = current.sha1, "the file was re-uploaded during the job; extracting the new version");
+            info!(
+                extracted_sha1 = result.sha1,
+                current_sha1 = current.sha1,
+                "the file was re-uploaded during the job; extracting the new version"
+            );
             result = self.process(job, payload).await?;
         }
         Ok(result)
     }
 
-    async fn extract_and_store(&self, job: &JobContext, info: &FileInfo, kind: FileKind, name: &str) -> Result<TextLayerResult, JobError> {
+    async fn extract_and_store(
+        &self,
+        job: &JobContext,
+        info: &FileInfo,
+        kind: FileKind,
+        name: &str,
+    ) -> Result<TextLayerResult, JobError> {
         let max_bytes = self.downloader.config().max_file_bytes;
         if info.size_bytes > max_bytes {
             return Err(JobError::permanent(format!(
@@ -141,7 +177,8 @@ impl TextLayerHandler {
             )));
         }
 
-        job.progress.report(json!({"stage": "download", "bytes": info.size_bytes}));
+        job.progress
+            .report(json!({"stage": "download", "bytes": info.size_bytes}));
         let downloaded = tokio::select! {
             result = self.downloader.download(&info.url, &info.sha1) => {
                 result.map_err(|err| classify(err.is_retryable(), err))?
@@ -149,21 +186,33 @@ impl TextLayerHandler {
             () = job.cancel.cancelled() => return Err(JobError::Cancelled),
         };
 
-        job.progress.report(json!({"stage": "extract", "bytes": downloaded.size_bytes}));
-        let layer = extract(&downloaded.path, kind, name, &self.extract, &job.cancel).await.map_err(|err| {
-            if err.is_cancelled() {
-                JobError::Cancelled
-            } else {
-                classify(err.is_retryable(), err)
-            }
-        })?;
+        job.progress
+            .report(json!({"stage": "extract", "bytes": downloaded.size_bytes}));
+        let layer = extract(&downloaded.path, kind, name, &self.extract, &job.cancel)
+            .await
+            .map_err(|err| {
+                if err.is_cancelled() {
+                    JobError::Cancelled
+                } else {
+                    classify(err.is_retryable(), err)
+                }
+            })?;
         if let Some(expected) = info.page_count.filter(|count| *count as usize != layer.page_count()) {
-            warn!(wiki_page_count = expected, extracted_page_count = layer.page_count(), "page count differs from the wiki's");
+            warn!(
+                wiki_page_count = expected,
+                extracted_page_count = layer.page_count(),
+                "page count differs from the wiki's"
+            );
         }
 
-        job.progress.report(json!({"stage": "store", "pages": layer.page_count()}));
+        job.progress
+            .report(json!({"stage": "store", "pages": layer.page_count()}));
         self.store.save(info, &layer).await.map_err(store_error)?;
-        info!(pages = layer.page_count(), pages_with_text = layer.pages_with_text(), "text layer stored");
+        info!(
+            pages = layer.page_count(),
+            pages_with_text = layer.pages_with_text(),
+            "text layer stored"
+        );
         Ok(TextLayerResult {
             sha1: info.sha1.clone(),
             page_count: layer.page_count() as u32,
@@ -229,13 +278,25 @@ mod tests {
         let job = payload.new_job().unwrap();
 
         assert_eq!(job.kind, JOB_KIND);
-        assert_eq!(job.dedupe_key.as_deref(), Some("text_layer:en.wikisource.org:Popular_science.djvu"));
-        assert_eq!(job.payload, json!({"wiki": "en.wikisource.org", "file": "File:popular science.djvu", "reason": "upload"}));
+        assert_eq!(
+            job.dedupe_key.as_deref(),
+            Some("text_layer:en.wikisource.org:Popular_science.djvu")
+        );
+        assert_eq!(
+            job.payload,
+            json!({"wiki": "en.wikisource.org", "file": "File:popular science.djvu", "reason": "upload"})
+        );
     }
 
     #[test]
     fn new_job_rejects_invalid_file_name() {
-        let payload = TextLayerPayload { wiki: "en.wikisource.org".to_owned(), file: "A|B".to_owned(), sha1: None, reason: None, event_id: None };
+        let payload = TextLayerPayload {
+            wiki: "en.wikisource.org".to_owned(),
+            file: "A|B".to_owned(),
+            sha1: None,
+            reason: None,
+            event_id: None,
+        };
 
         assert!(matches!(payload.new_job(), Err(JobError::Permanent(_))));
     }

@@ -51,7 +51,9 @@ fn unfold_characters(raw: &str) -> String {
                 let mut lookahead = chars.clone();
                 while lookahead.next_if(|&next| next == ' ').is_some() {}
                 if lookahead.next() == Some('\n')
-                    && lookahead.peek().is_some_and(|next| !matches!(next, '\n' | '\u{1f}' | '\u{1d}' | '\u{0b}'))
+                    && lookahead
+                        .peek()
+                        .is_some_and(|next| !matches!(next, '\n' | '\u{1f}' | '\u{1d}' | '\u{0b}'))
                 {
                     chars = lookahead;
                 }
@@ -77,7 +79,10 @@ mod tests {
     #[test]
     fn djvu_separators_become_one_blank_line() {
         let raw = "4 GENESIS \n\x1f\x1dand the lesser light \nto rule the night. \n\x1f5 And God \n\x1f\x1d";
-        assert_eq!(normalize_page(raw), "4 GENESIS\n\nand the lesser light\nto rule the night.\n\n5 And God");
+        assert_eq!(
+            normalize_page(raw),
+            "4 GENESIS\n\nand the lesser light\nto rule the night.\n\n5 And God"
+        );
     }
 
     #[test]
@@ -102,7 +107,10 @@ mod tests {
 
     #[test]
     fn ligatures_are_spelled_out() {
-        assert_eq!(normalize_page("e\u{fb00}ect \u{fb01}n \u{fb02}ow o\u{fb03}ce ba\u{fb04}e \u{fb05}op \u{fb06}ar"), "effect fin flow office baffle ſtop star");
+        assert_eq!(
+            normalize_page("e\u{fb00}ect \u{fb01}n \u{fb02}ow o\u{fb03}ce ba\u{fb04}e \u{fb05}op \u{fb06}ar"),
+            "effect fin flow office baffle ſtop star"
+        );
     }
 
     #[test]
@@ -117,7 +125,10 @@ mod tests {
 
     #[test]
     fn trailing_whitespace_and_edge_blank_lines_are_dropped() {
-        assert_eq!(normalize_page("\n \n  indented line   \nnext\t\n\n"), "  indented line\nnext");
+        assert_eq!(
+            normalize_page("\n \n  indented line   \nnext\t\n\n"),
+            "  indented line\nnext"
+        );
         assert_eq!(normalize_page(""), "");
         assert_eq!(normalize_page(" \n\x1f\x1d \n"), "");
     }

@@ -32,7 +32,12 @@ pub(crate) async fn extract_pages(
     }
 
     // A form feed inside the text of a page breaks the split, so ask page by page.
-    warn!(file, page_count, pieces = pieces.len(), "pdftotext page breaks do not match the page count; extracting page by page");
+    warn!(
+        file,
+        page_count,
+        pieces = pieces.len(),
+        "pdftotext page breaks do not match the page count; extracting page by page"
+    );
     let mut pages = Vec::with_capacity(page_count);
     for page in 1..=page_count {
         let text = pdftotext(path, file, Some(page), runner, cancel).await?;
@@ -42,16 +47,26 @@ pub(crate) async fn extract_pages(
 }
 
 /// Reads the page count from the `Pages:` line of `pdfinfo`.
-async fn page_count(path: &Path, file: &str, runner: &ToolRunner, cancel: &CancellationToken) -> Result<usize, ExtractError> {
+async fn page_count(
+    path: &Path,
+    file: &str,
+    runner: &ToolRunner,
+    cancel: &CancellationToken,
+) -> Result<usize, ExtractError> {
     let args = [path.as_os_str().to_owned()];
-    let output = runner.run("pdfinfo", &args, cancel).await.map_err(|err| ExtractError::from_tool(file, "pdfinfo", err))?;
+    let output = runner
+        .run("pdfinfo", &args, cancel)
+        .await
+        .map_err(|err| ExtractError::from_tool(file, "pdfinfo", err))?;
     let text = String::from_utf8_lossy(&output.stdout);
     let pages = text.lines().find_map(|line| line.strip_prefix("Pages:")).map(str::trim);
-    pages.and_then(|count| count.parse().ok()).ok_or_else(|| ExtractError::Malformed {
-        file: file.to_owned(),
-        tool: "pdfinfo",
-        detail: format!("no valid `Pages:` line in its output (found {pages:?})"),
-    })
+    pages
+        .and_then(|count| count.parse().ok())
+        .ok_or_else(|| ExtractError::Malformed {
+            file: file.to_owned(),
+            tool: "pdfinfo",
+            detail: format!("no valid `Pages:` line in its output (found {pages:?})"),
+        })
 }
 
 /// Extracts the text of the whole file, or of one page, as UTF-8 with `\n` line ends.
@@ -62,14 +77,30 @@ async fn pdftotext(
     runner: &ToolRunner,
     cancel: &CancellationToken,
 ) -> Result<String, ExtractError> {
-    let mut args: Vec<OsString> = ["-enc", "UTF-8", "-eol", "unix"].into_iter().map(OsString::from).collect();
+    let mut args: Vec<OsString> = ["-enc", "UTF-8", "-eol", "unix"]
+        .into_iter()
+        .map(OsString::from)
+        .collect();
     if let Some(page) = page {
-        args.extend(["-f".into(), page.to_string().into(), "-l".into(), page.to_string().into(), "-nopgbrk".into()]);
+        args.extend([
+            "-f".into(),
+            page.to_string().into(),
+            "-l".into(),
+            page.to_string().into(),
+            "-nopgbrk".into(),
+        ]);
     }
     args.extend([path.as_os_str().to_owned(), OsString::from("-")]);
-    let output = runner.run("pdftotext", &args, cancel).await.map_err(|err| ExtractError::from_tool(file, "pdftotext", err))?;
+    let output = runner
+        .run("pdftotext", &args, cancel)
+        .await
+        .map_err(|err| ExtractError::from_tool(file, "pdftotext", err))?;
     if !output.stderr.is_empty() {
-        debug!(file, stderr = output.stderr, "pdftotext succeeded with messages on stderr");
+        debug!(
+            file,
+            stderr = output.stderr,
+            "pdftotext succeeded with messages on stderr"
+        );
     }
     Ok(String::from_utf8_lossy(&output.stdout).into_owned())
 }

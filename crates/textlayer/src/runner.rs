@@ -59,13 +59,21 @@ pub struct ToolRunner {
 
 impl ToolRunner {
     pub fn new(timeout: Duration, max_output_bytes: usize) -> Self {
-        ToolRunner { timeout, max_output_bytes }
+        ToolRunner {
+            timeout,
+            max_output_bytes,
+        }
     }
 
     /// Runs `tool` with `args` and returns its stdout. The tool is killed when
     /// it outlives the timeout, writes more than the output limit, or `cancel` fires.
     /// A non-zero exit is [`ToolError::Failed`] with the tool's stderr.
-    pub async fn run(&self, tool: &str, args: &[OsString], cancel: &CancellationToken) -> Result<ToolOutput, ToolError> {
+    pub async fn run(
+        &self,
+        tool: &str,
+        args: &[OsString],
+        cancel: &CancellationToken,
+    ) -> Result<ToolOutput, ToolError> {
         let program = resolve_binary(tool)?;
         let command = display_command(tool, args);
         debug!(command, "running tool");
@@ -79,20 +87,30 @@ impl ToolRunner {
             .stderr(Stdio::piped())
             .kill_on_drop(true)
             .spawn()
-            .map_err(|source| ToolError::Spawn { command: command.clone(), source })?;
+            .map_err(|source| ToolError::Spawn {
+                command: command.clone(),
+                source,
+            })?;
         let mut stdout = child.stdout.take().expect("stdout is piped");
         let mut stderr = child.stderr.take().expect("stderr is piped");
 
         let outcome = {
-            let io_error = |source| ToolError::Io { command: command.clone(), source };
+            let io_error = |source| ToolError::Io {
+                command: command.clone(),
+                source,
+            };
             let collect = async {
                 // try_join stops reading stderr as soon as stdout is over the
                 // limit: the tool then blocks on a full stdout pipe and would
                 // never close stderr.
                 let read_stdout = async {
-                    read_limited(&mut stdout, self.max_output_bytes).await.map_err(io_error)?.ok_or_else(|| {
-                        ToolError::OutputTooLarge { command: command.clone(), max_bytes: self.max_output_bytes }
-                    })
+                    read_limited(&mut stdout, self.max_output_bytes)
+                        .await
+                        .map_err(io_error)?
+                        .ok_or_else(|| ToolError::OutputTooLarge {
+                            command: command.clone(),
+                            max_bytes: self.max_output_bytes,
+                        })
                 };
                 let read_stderr = async { read_kept(&mut stderr, STDERR_KEPT_BYTES).await.map_err(io_error) };
                 let (out, err) = tokio::try_join!(read_stdout, read_stderr)?;
@@ -117,8 +135,17 @@ impl ToolRunner {
         };
         let stderr = summarize_stderr(&String::from_utf8_lossy(&stderr));
         if !status.success() {
-            let stderr = if stderr.is_empty() { "(no stderr output)".to_owned() } else { stderr };
-            return Err(ToolError::Failed { command, code: status.code(), status: describe_status(status), stderr });
+            let stderr = if stderr.is_empty() {
+                "(no stderr output)".to_owned()
+            } else {
+                stderr
+            };
+            return Err(ToolError::Failed {
+                command,
+                code: status.code(),
+                status: describe_status(status),
+                stderr,
+            });
         }
         Ok(ToolOutput { stdout, stderr })
     }
@@ -152,12 +179,16 @@ fn resolve_binary(tool: &str) -> Result<PathBuf, ToolError> {
     std::env::split_paths(&path)
         .map(|dir| dir.join(tool))
         .find(|candidate| is_executable(candidate))
-        .ok_or_else(|| ToolError::NotFound { tool: tool.to_owned(), package: debian_package(tool) })
+        .ok_or_else(|| ToolError::NotFound {
+            tool: tool.to_owned(),
+            package: debian_package(tool),
+        })
 }
 
 fn is_executable(path: &Path) -> bool {
     use std::os::unix::fs::PermissionsExt;
-    path.metadata().is_ok_and(|meta| meta.is_file() && meta.permissions().mode() & 0o111 != 0)
+    path.metadata()
+        .is_ok_and(|meta| meta.is_file() && meta.permissions().mode() & 0o111 != 0)
 }
 
 fn debian_package(tool: &str) -> &'static str {
@@ -201,7 +232,11 @@ pub fn summarize_stderr(stderr: &str) -> String {
         return lines.join(" | ");
     }
     let omitted = lines.len() - 7;
-    format!("{} | ... {omitted} more lines ... | {}", lines[..4].join(" | "), lines[lines.len() - 3..].join(" | "))
+    format!(
+        "{} | ... {omitted} more lines ... | {}",
+        lines[..4].join(" | "),
+        lines[lines.len() - 3..].join(" | ")
+    )
 }
 
 #[cfg(test)]
@@ -218,7 +253,14 @@ mod tests {
 
     #[tokio::test]
     async fn run_returns_stdout() {
-        let output = runner().run("sh", &args(&["-c", "printf 'a\\nb'; echo warn >&2"]), &CancellationToken::new()).await.unwrap();
+        let output = runner()
+            .run(
+                "sh",
+                &args(&["-c", "printf 'a\\nb'; echo warn >&2"]),
+                &CancellationToken::new(),
+            )
+            .await
+            .unwrap();
 
         assert_eq!(output.stdout, b"a\nb");
         assert_eq!(output.stderr, "warn");
@@ -226,10 +268,19 @@ mod tests {
 
     #[tokio::test]
     async fn run_reports_exit_status_and_stderr() {
-        let err = runner().run("sh", &args(&["-c", "echo 'bad file' >&2; exit 10"]), &CancellationToken::new()).await.unwrap_err();
+        let err = runner()
+            .run(
+                "sh",
+                &args(&["-c", "echo 'bad file' >&2; exit 10"]),
+                &CancellationToken::new(),
+            )
+            .await
+            .unwrap_err();
 
         match &err {
-            ToolError::Failed { command, code, stderr, .. } => {
+            ToolError::Failed {
+                command, code, stderr, ..
+            } => {
                 assert_eq!(command, "sh -c echo 'bad file' >&2; exit 10");
                 assert_eq!(*code, Some(10));
                 assert_eq!(stderr, "bad file");
@@ -242,7 +293,10 @@ mod tests {
     #[tokio::test]
     async fn run_kills_on_timeout() {
         let runner = ToolRunner::new(Duration::from_millis(300), 1024);
-        let err = runner.run("sleep", &args(&["30"]), &CancellationToken::new()).await.unwrap_err();
+        let err = runner
+            .run("sleep", &args(&["30"]), &CancellationToken::new())
+            .await
+            .unwrap_err();
 
         assert!(matches!(err, ToolError::TimedOut { .. }), "{err}");
     }
@@ -265,39 +319,59 @@ mod tests {
         // `yes` writes forever, so the run must end on the limit, not on exit.
         let err = runner().run("yes", &[], &CancellationToken::new()).await.unwrap_err();
 
-        assert!(matches!(err, ToolError::OutputTooLarge { max_bytes: 1024, .. }), "{err}");
+        assert!(
+            matches!(err, ToolError::OutputTooLarge { max_bytes: 1024, .. }),
+            "{err}"
+        );
     }
 
     #[tokio::test]
     async fn run_drains_long_stderr() {
         // 1 MB of stderr would fill the pipe and block the tool if it were not read.
         let script = "head -c 1000000 /dev/zero | tr '\\0' 'x' >&2; echo done";
-        let output = runner().run("sh", &args(&["-c", script]), &CancellationToken::new()).await.unwrap();
+        let output = runner()
+            .run("sh", &args(&["-c", script]), &CancellationToken::new())
+            .await
+            .unwrap();
 
         assert_eq!(output.stdout, b"done\n");
     }
 
     #[tokio::test]
     async fn run_names_missing_tool() {
-        let err = runner().run("phetools-no-such-tool", &[], &CancellationToken::new()).await.unwrap_err();
+        let err = runner()
+            .run("phetools-no-such-tool", &[], &CancellationToken::new())
+            .await
+            .unwrap_err();
 
         assert!(matches!(err, ToolError::NotFound { .. }), "{err}");
     }
 
     #[test]
     fn stderr_summary_keeps_head_and_tail() {
-        let stderr: String = (1..=20).map(|i| format!("Syntax Error ({i}): Illegal character\n")).collect();
+        let stderr: String = (1..=20)
+            .map(|i| format!("Syntax Error ({i}): Illegal character\n"))
+            .collect();
         let summary = summarize_stderr(&format!("{stderr}Syntax Error: Couldn't read xref table\n"));
 
-        assert!(summary.starts_with("Syntax Error (1): Illegal character | Syntax Error (2)"), "{summary}");
+        assert!(
+            summary.starts_with("Syntax Error (1): Illegal character | Syntax Error (2)"),
+            "{summary}"
+        );
         assert!(summary.contains("... 14 more lines ..."), "{summary}");
-        assert!(summary.ends_with("Syntax Error (20): Illegal character | Syntax Error: Couldn't read xref table"), "{summary}");
+        assert!(
+            summary.ends_with("Syntax Error (20): Illegal character | Syntax Error: Couldn't read xref table"),
+            "{summary}"
+        );
     }
 
     #[test]
     fn stderr_summary_counts_repeats_once() {
         let summary = summarize_stderr("Syntax Error: Couldn't find trailer dictionary\nSyntax Error: Couldn't find trailer dictionary\nSyntax Error: Couldn't read xref table\n");
 
-        assert_eq!(summary, "Syntax Error: Couldn't find trailer dictionary | Syntax Error: Couldn't read xref table");
+        assert_eq!(
+            summary,
+            "Syntax Error: Couldn't find trailer dictionary | Syntax Error: Couldn't read xref table"
+        );
     }
 }

@@ -36,16 +36,24 @@ pub fn parse_page_texts(input: &[u8]) -> Result<Vec<Vec<u8>>, SexpError> {
     loop {
         parser.skip_whitespace();
         let page_offset = parser.offset;
-        let Some(expression) = parser.next_expression()? else { break };
+        let Some(expression) = parser.next_expression()? else {
+            break;
+        };
         let Sexp::List(items) = expression else {
-            return Err(SexpError { offset: page_offset, message: "expected (page ...) or ()".to_owned() });
+            return Err(SexpError {
+                offset: page_offset,
+                message: "expected (page ...) or ()".to_owned(),
+            });
         };
         if items.is_empty() {
             pages.push(Vec::new());
             continue;
         }
         if items.first() != Some(&Sexp::Atom(b"page".to_vec())) {
-            return Err(SexpError { offset: page_offset, message: "expected a page zone, found another list".to_owned() });
+            return Err(SexpError {
+                offset: page_offset,
+                message: "expected a page zone, found another list".to_owned(),
+            });
         }
         // The four coordinates follow the zone name.
         let mut text = Vec::new();
@@ -88,7 +96,10 @@ struct Parser<'a> {
 
 impl Parser<'_> {
     fn error(&self, message: impl Into<String>) -> SexpError {
-        SexpError { offset: self.offset, message: message.into() }
+        SexpError {
+            offset: self.offset,
+            message: message.into(),
+        }
     }
 
     fn peek(&self) -> Option<u8> {
@@ -139,7 +150,10 @@ impl Parser<'_> {
 
     fn atom(&mut self) -> Sexp {
         let start = self.offset;
-        while self.peek().is_some_and(|b| !b.is_ascii_whitespace() && !matches!(b, b'(' | b')' | b'"')) {
+        while self
+            .peek()
+            .is_some_and(|b| !b.is_ascii_whitespace() && !matches!(b, b'(' | b')' | b'"'))
+        {
             self.offset += 1;
         }
         Sexp::Atom(self.input[start..self.offset].to_vec())
@@ -218,7 +232,9 @@ impl Parser<'_> {
         let mut value = 0;
         let mut count = 0;
         while count < max_digits {
-            let Some(digit) = self.peek().and_then(|b| (b as char).to_digit(16)) else { break };
+            let Some(digit) = self.peek().and_then(|b| (b as char).to_digit(16)) else {
+                break;
+            };
             value = value * 16 + digit;
             self.offset += 1;
             count += 1;
@@ -241,7 +257,14 @@ mod tests {
     #[test]
     fn parses_pages_and_empty_pages() {
         let input = "(page 0 0 1650 2550 \n  \"THE HOLY BIBLE \\n\\037\\035MDCXI \\n\\037\\035\" )\n()\n(page 0 -1 1651 2764 \"\")\n";
-        assert_eq!(pages(input), vec![b"THE HOLY BIBLE \n\x1f\x1dMDCXI \n\x1f\x1d".to_vec(), Vec::new(), Vec::new()]);
+        assert_eq!(
+            pages(input),
+            vec![
+                b"THE HOLY BIBLE \n\x1f\x1dMDCXI \n\x1f\x1d".to_vec(),
+                Vec::new(),
+                Vec::new()
+            ]
+        );
     }
 
     #[test]

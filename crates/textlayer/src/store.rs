@@ -26,7 +26,11 @@ pub enum StoreError {
 }
 
 fn file_unknown_message(wiki: &str, file: &str) -> String {
-    let place = if wiki == COMMONS_DOMAIN { wiki.to_owned() } else { format!("{wiki} or on {COMMONS_DOMAIN}") };
+    let place = if wiki == COMMONS_DOMAIN {
+        wiki.to_owned()
+    } else {
+        format!("{wiki} or on {COMMONS_DOMAIN}")
+    };
     format!(
         "no text layer is stored for File:{file} on {place}; text layers are extracted when a DjVu or PDF file \
          is uploaded or its Index page is created, so check the file name or try again after the next upload"
@@ -118,7 +122,10 @@ impl TextLayerStore {
         .bind(layer.pages.len() as i32)
         .execute(&mut *tx)
         .await?;
-        sqlx::query("DELETE FROM text_layer_page WHERE sha1 = $1").bind(&info.sha1).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM text_layer_page WHERE sha1 = $1")
+            .bind(&info.sha1)
+            .execute(&mut *tx)
+            .await?;
         sqlx::query(
             "INSERT INTO text_layer_page (sha1, page, text)
              SELECT $1, page, text FROM UNNEST($2::integer[], $3::text[]) AS pages (page, text)",
@@ -167,15 +174,29 @@ impl TextLayerStore {
         let dbkey = file_dbkey(file)?;
         let (source_wiki, sha1, page_count) = self.resolve(wiki, &dbkey).await?;
         if page == 0 || page > page_count {
-            return Err(StoreError::PageOutOfRange { file: dbkey, page, page_count });
+            return Err(StoreError::PageOutOfRange {
+                file: dbkey,
+                page,
+                page_count,
+            });
         }
         let text: Option<String> = sqlx::query_scalar("SELECT text FROM text_layer_page WHERE sha1 = $1 AND page = $2")
             .bind(&sha1)
             .bind(page as i32)
             .fetch_optional(&self.pool)
             .await?;
-        let text = text.ok_or_else(|| StoreError::MissingPage { sha1: sha1.clone(), page })?;
-        Ok(PageText { source_wiki, file_dbkey: dbkey, sha1, page, page_count, text })
+        let text = text.ok_or_else(|| StoreError::MissingPage {
+            sha1: sha1.clone(),
+            page,
+        })?;
+        Ok(PageText {
+            source_wiki,
+            file_dbkey: dbkey,
+            sha1,
+            page,
+            page_count,
+            text,
+        })
     }
 
     /// Reads the text of every page of `file` as `wiki` shows it, with the same
@@ -183,10 +204,11 @@ impl TextLayerStore {
     pub async fn file_text(&self, wiki: &str, file: &str) -> Result<FileText, StoreError> {
         let dbkey = file_dbkey(file)?;
         let (source_wiki, sha1, page_count) = self.resolve(wiki, &dbkey).await?;
-        let rows: Vec<(i32, String)> = sqlx::query_as("SELECT page, text FROM text_layer_page WHERE sha1 = $1 ORDER BY page")
-            .bind(&sha1)
-            .fetch_all(&self.pool)
-            .await?;
+        let rows: Vec<(i32, String)> =
+            sqlx::query_as("SELECT page, text FROM text_layer_page WHERE sha1 = $1 ORDER BY page")
+                .bind(&sha1)
+                .fetch_all(&self.pool)
+                .await?;
         let mut pages = Vec::with_capacity(rows.len());
         for (expected, (page, text)) in (1..=page_count).zip(rows) {
             if page as u32 != expected {
@@ -195,9 +217,17 @@ impl TextLayerStore {
             pages.push(text);
         }
         if pages.len() != page_count as usize {
-            return Err(StoreError::MissingPage { sha1, page: pages.len() as u32 + 1 });
+            return Err(StoreError::MissingPage {
+                sha1,
+                page: pages.len() as u32 + 1,
+            });
         }
-        Ok(FileText { source_wiki, file_dbkey: dbkey, sha1, pages })
+        Ok(FileText {
+            source_wiki,
+            file_dbkey: dbkey,
+            sha1,
+            pages,
+        })
     }
 
     /// Finds the row of `dbkey` on `wiki`, else on Commons, and returns (wiki
@@ -215,8 +245,15 @@ impl TextLayerStore {
         .bind(COMMONS_DOMAIN)
         .fetch_optional(&self.pool)
         .await?;
-        let row = row.ok_or_else(|| StoreError::FileUnknown { wiki: wiki.to_owned(), file: dbkey.to_owned() })?;
-        Ok((row.get("wiki"), row.get::<String, _>("sha1"), row.get::<i32, _>("page_count") as u32))
+        let row = row.ok_or_else(|| StoreError::FileUnknown {
+            wiki: wiki.to_owned(),
+            file: dbkey.to_owned(),
+        })?;
+        Ok((
+            row.get("wiki"),
+            row.get::<String, _>("sha1"),
+            row.get::<i32, _>("page_count") as u32,
+        ))
     }
 }
 
@@ -244,7 +281,11 @@ async fn link_file(conn: &mut PgConnection, info: &FileInfo) -> Result<(), Store
     match upsert {
         Ok(_) => {}
         Err(sqlx::Error::Database(err)) if err.is_foreign_key_violation() => {
-            return Err(StoreError::NoTextLayer { wiki: info.domain.clone(), file: info.dbkey.clone(), sha1: info.sha1.clone() });
+            return Err(StoreError::NoTextLayer {
+                wiki: info.domain.clone(),
+                file: info.dbkey.clone(),
+                sha1: info.sha1.clone(),
+            });
         }
         Err(err) => return Err(err.into()),
     }

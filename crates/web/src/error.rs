@@ -34,7 +34,11 @@ impl IntoResponse for AppError {
             AppError::MethodNotAllowed(message) => (StatusCode::METHOD_NOT_ALLOWED, "method-not-allowed", message),
             AppError::Internal(error) => {
                 tracing::error!(error = format!("{error:#}"), "request failed");
-                (StatusCode::INTERNAL_SERVER_ERROR, "internal", messages::internal_error())
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    messages::internal_error(),
+                )
             }
         };
         (status, Json(json!({ "error": { "code": code, "message": message } }))).into_response()

@@ -22,7 +22,10 @@ mod tests {
 
     #[test]
     fn escape_markup_characters() {
-        assert_eq!(escape(r#"<a href="x">&'</a>"#), "&lt;a href=&quot;x&quot;&gt;&amp;&#39;&lt;/a&gt;");
+        assert_eq!(
+            escape(r#"<a href="x">&'</a>"#),
+            "&lt;a href=&quot;x&quot;&gt;&amp;&#39;&lt;/a&gt;"
+        );
         assert_eq!(escape("Index:Été.djvu"), "Index:Été.djvu");
     }
 }

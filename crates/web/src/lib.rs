@@ -59,9 +59,9 @@ pub fn router(state: AppState) -> Router {
 
 /// Serves the router on `listen` until `shutdown` fires, then lets open requests finish.
 pub async fn serve(listen: SocketAddr, state: AppState, shutdown: CancellationToken) -> anyhow::Result<()> {
-    let listener = tokio::net::TcpListener::bind(listen)
-        .await
-        .map_err(|error| anyhow::anyhow!("cannot listen on {listen}: {error}; set PHETOOLS_LISTEN to a free address"))?;
+    let listener = tokio::net::TcpListener::bind(listen).await.map_err(|error| {
+        anyhow::anyhow!("cannot listen on {listen}: {error}; set PHETOOLS_LISTEN to a free address")
+    })?;
     tracing::info!(address = %listener.local_addr()?, "web server listening");
     axum::serve(listener, router(state))
         .with_graceful_shutdown(async move { shutdown.cancelled().await })

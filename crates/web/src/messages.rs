@@ -30,9 +30,7 @@ pub fn missing_parameter(name: &str) -> String {
 }
 
 pub fn invalid_wiki(raw: &str) -> String {
-    format!(
-        "invalid wiki {raw:?}: expected a domain such as en.wikisource.org or a database name such as enwikisource"
-    )
+    format!("invalid wiki {raw:?}: expected a domain such as en.wikisource.org or a database name such as enwikisource")
 }
 
 pub fn invalid_file(raw: &str, reason: &str) -> String {

@@ -21,7 +21,11 @@ pub async fn healthz(State(state): State<AppState>) -> Response {
         Ok(_) => Json(json!({ "status": "ok" })).into_response(),
         Err(error) => {
             tracing::warn!(%error, "health check: database unreachable");
-            (StatusCode::SERVICE_UNAVAILABLE, Json(json!({ "status": "database unreachable" }))).into_response()
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(json!({ "status": "database unreachable" })),
+            )
+                .into_response()
         }
     }
 }
@@ -30,7 +34,8 @@ pub async fn job(
     State(state): State<AppState>,
     raw_id: Result<Path<String>, PathRejection>,
 ) -> Result<Json<JobView>, AppError> {
-    let Path(raw_id) = raw_id.map_err(|rejection| AppError::BadRequest(messages::invalid_path(&rejection.body_text())))?;
+    let Path(raw_id) =
+        raw_id.map_err(|rejection| AppError::BadRequest(messages::invalid_path(&rejection.body_text())))?;
     let id: i64 = parse_positive(&raw_id)
         .filter(|id| *id > 0)
         .ok_or_else(|| AppError::BadRequest(messages::invalid_job_id(&raw_id)))?;
@@ -54,11 +59,17 @@ pub async fn text_layer(State(state): State<AppState>, RawQuery(query): RawQuery
 
     match state.text_layers.page_text(&domain, file, page).await {
         Ok(text) => Ok(Json(text)),
-        Err(error @ (StoreError::FileUnknown { .. } | StoreError::PageOutOfRange { .. } | StoreError::MissingPage { .. })) => {
-            Err(AppError::NotFound(error.to_string()))
+        Err(
+            error @ (StoreError::FileUnknown { .. }
+            | StoreError::PageOutOfRange { .. }
+            | StoreError::MissingPage { .. }),
+        ) => Err(AppError::NotFound(error.to_string())),
+        Err(StoreError::InvalidFileName(error)) => {
+            Err(AppError::BadRequest(messages::invalid_file(file, &error.reason)))
         }
-        Err(StoreError::InvalidFileName(error)) => Err(AppError::BadRequest(messages::invalid_file(file, &error.reason))),
-        Err(error) => Err(AppError::Internal(anyhow::Error::new(error).context("read a stored text layer"))),
+        Err(error) => Err(AppError::Internal(
+            anyhow::Error::new(error).context("read a stored text layer"),
+        )),
     }
 }
 
@@ -105,7 +116,10 @@ fn wiki_domain(raw: &str) -> Result<String, AppError> {
     let looks_like_domain = raw.len() <= 100
         && raw.contains('.')
         && raw.split('.').all(|label| {
-            !label.is_empty() && label.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            !label.is_empty()
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         });
     if looks_like_domain {
         return Ok(raw.to_owned());

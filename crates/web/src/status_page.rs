@@ -105,7 +105,9 @@ fn write_streams(page: &mut String, streams: &[StreamStatus]) {
                 "<li>{}: {} (resumed from {})</li>",
                 format_time(gap.noticed_at),
                 escape(&gap.reason),
-                gap.resumed_since.map(format_time).unwrap_or_else(|| "the newest event".to_owned()),
+                gap.resumed_since
+                    .map(format_time)
+                    .unwrap_or_else(|| "the newest event".to_owned()),
             );
         }
         page.push_str("</ul>\n");
@@ -164,7 +166,9 @@ fn write_failures(page: &mut String, failures: &[FailedJob]) {
         page.push_str("<p>No job has failed.</p>\n");
         return;
     }
-    page.push_str("<table>\n<tr><th>job</th><th>kind</th><th>ended</th><th>payload</th><th>errors, one per attempt</th></tr>\n");
+    page.push_str(
+        "<table>\n<tr><th>job</th><th>kind</th><th>ended</th><th>payload</th><th>errors, one per attempt</th></tr>\n",
+    );
     for job in failures {
         let errors: Vec<String> = job
             .errors

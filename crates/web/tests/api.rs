@@ -32,17 +32,22 @@ async fn request(pool: &PgPool, method: &str, uri: &str) -> (StatusCode, String,
 
 async fn get_json(pool: &PgPool, uri: &str) -> (StatusCode, Value) {
     let (status, body, _) = get(pool, uri).await;
-    (status, serde_json::from_str(&body).unwrap_or_else(|_| panic!("{uri} answered non-JSON: {body}")))
+    (
+        status,
+        serde_json::from_str(&body).unwrap_or_else(|_| panic!("{uri} answered non-JSON: {body}")),
+    )
 }
 
 /// Stores a two-page text layer for File:Example_book.djvu on Commons.
 async fn store_example_book(pool: &PgPool) {
     let sha1 = "2cf4474e6cac7cc7bb4abc4ec12cb3d127872b38";
-    sqlx::query("INSERT INTO text_layer_file (sha1, mime, byte_size, page_count) VALUES ($1, 'image/vnd.djvu', 3130, 2)")
-        .bind(sha1)
-        .execute(pool)
-        .await
-        .unwrap();
+    sqlx::query(
+        "INSERT INTO text_layer_file (sha1, mime, byte_size, page_count) VALUES ($1, 'image/vnd.djvu', 3130, 2)",
+    )
+    .bind(sha1)
+    .execute(pool)
+    .await
+    .unwrap();
     for (page, text) in [(1, "A file with non-ASCII characters,\nlike é or ç"), (2, "")] {
         sqlx::query("INSERT INTO text_layer_page (sha1, page, text) VALUES ($1, $2, $3)")
             .bind(sha1)
@@ -72,10 +77,13 @@ async fn healthz_reports_database(pool: PgPool) {
 #[sqlx::test(migrations = "../../migrations")]
 async fn job_view_and_errors(pool: PgPool) {
     let mut connection = pool.acquire().await.unwrap();
-    let id = enqueue(&mut connection, &NewJob::new("text_layer", json!({ "wiki": "en.wikisource.org", "file": "X.djvu" })))
-        .await
-        .unwrap()
-        .job_id();
+    let id = enqueue(
+        &mut connection,
+        &NewJob::new("text_layer", json!({ "wiki": "en.wikisource.org", "file": "X.djvu" })),
+    )
+    .await
+    .unwrap()
+    .job_id();
     drop(connection);
 
     let (status, job) = get_json(&pool, &format!("/api/v1/jobs/{id}")).await;
@@ -86,12 +94,18 @@ async fn job_view_and_errors(pool: PgPool) {
 
     let (status, missing) = get_json(&pool, "/api/v1/jobs/999999").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    assert!(missing["error"]["message"].as_str().unwrap().contains("job 999999 not found"));
+    assert!(missing["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("job 999999 not found"));
 
     for bad in ["abc", "-1", "0", "99999999999999999999999"] {
         let (status, body) = get_json(&pool, &format!("/api/v1/jobs/{bad}")).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}: {body}");
-        assert!(body["error"]["message"].as_str().unwrap().contains("invalid job id"), "{body}");
+        assert!(
+            body["error"]["message"].as_str().unwrap().contains("invalid job id"),
+            "{body}"
+        );
     }
 }
 
@@ -99,40 +113,92 @@ async fn job_view_and_errors(pool: PgPool) {
 async fn text_layer_served_with_commons_fallback(pool: PgPool) {
     store_example_book(&pool).await;
 
-    let (status, page, cors) = get(&pool, "/api/v1/text-layer?wiki=frwikisource&file=Fichier%20inconnu&page=1").await;
+    let (status, page, cors) = get(
+        &pool,
+        "/api/v1/text-layer?wiki=frwikisource&file=Fichier%20inconnu&page=1",
+    )
+    .await;
     assert_eq!(status, StatusCode::NOT_FOUND, "{page}");
     assert_eq!(cors.as_deref(), Some("*"));
 
-    let (status, page) = get_json(&pool, "/api/v1/text-layer?wiki=fr.wikisource.org&file=File:Example%20book.djvu&page=1").await;
+    let (status, page) = get_json(
+        &pool,
+        "/api/v1/text-layer?wiki=fr.wikisource.org&file=File:Example%20book.djvu&page=1",
+    )
+    .await;
     assert_eq!(status, StatusCode::OK, "{page}");
     assert_eq!(page["text"], "A file with non-ASCII characters,\nlike é or ç");
     assert_eq!(page["source_wiki"], "commons.wikimedia.org");
     assert_eq!(page["page_count"], 2);
 
-    let (status, blank) = get_json(&pool, "/api/v1/text-layer?wiki=enwikisource&file=Example_book.djvu&page=2").await;
+    let (status, blank) = get_json(
+        &pool,
+        "/api/v1/text-layer?wiki=enwikisource&file=Example_book.djvu&page=2",
+    )
+    .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(blank["text"], "");
 
-    let (status, beyond) = get_json(&pool, "/api/v1/text-layer?wiki=enwikisource&file=Example_book.djvu&page=3").await;
+    let (status, beyond) = get_json(
+        &pool,
+        "/api/v1/text-layer?wiki=enwikisource&file=Example_book.djvu&page=3",
+    )
+    .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    assert!(beyond["error"]["message"].as_str().unwrap().contains("2 pages"), "{beyond}");
+    assert!(
+        beyond["error"]["message"].as_str().unwrap().contains("2 pages"),
+        "{beyond}"
+    );
 }
 
 #[sqlx::test(migrations = "../../migrations")]
 async fn text_layer_rejects_bad_parameters(pool: PgPool) {
     let cases = [
         ("/api/v1/text-layer?file=X.djvu&page=1", "missing parameter \"wiki\""),
-        ("/api/v1/text-layer?wiki=enwikisource&page=1", "missing parameter \"file\""),
-        ("/api/v1/text-layer?wiki=enwikisource&file=X.djvu", "missing parameter \"page\""),
-        ("/api/v1/text-layer?wiki=en.wikisource.org&file=X.djvu&page=0", "invalid page \"0\""),
-        ("/api/v1/text-layer?wiki=en.wikisource.org&file=X.djvu&page=abc", "invalid page \"abc\""),
-        ("/api/v1/text-layer?wiki=en.wikisource.org&file=X.djvu&page=100001", "invalid page"),
-        ("/api/v1/text-layer?wiki=..%2F..%2Fetc&file=X.djvu&page=1", "invalid wiki"),
-        ("/api/v1/text-layer?wiki=http://evil.example/&file=X.djvu&page=1", "invalid wiki"),
-        ("/api/v1/text-layer?wiki=en.wikisource.org&file=%3Cscript%3E&page=1", "invalid file name"),
-        ("/api/v1/text-layer?wiki=en.wikisource.org&file=A%7CB.djvu&page=1", "invalid file name"),
-        ("/api/v1/text-layer?wiki=en.wikisource.org&file=X.djvu&page=%2B3", "invalid page \"+3\""),
-        ("/api/v1/text-layer?wiki=en.wikisource.org&file=X.djvu&page=3&page=4", "given more than once"),
+        (
+            "/api/v1/text-layer?wiki=enwikisource&page=1",
+            "missing parameter \"file\"",
+        ),
+        (
+            "/api/v1/text-layer?wiki=enwikisource&file=X.djvu",
+            "missing parameter \"page\"",
+        ),
+        (
+            "/api/v1/text-layer?wiki=en.wikisource.org&file=X.djvu&page=0",
+            "invalid page \"0\"",
+        ),
+        (
+            "/api/v1/text-layer?wiki=en.wikisource.org&file=X.djvu&page=abc",
+            "invalid page \"abc\"",
+        ),
+        (
+            "/api/v1/text-layer?wiki=en.wikisource.org&file=X.djvu&page=100001",
+            "invalid page",
+        ),
+        (
+            "/api/v1/text-layer?wiki=..%2F..%2Fetc&file=X.djvu&page=1",
+            "invalid wiki",
+        ),
+        (
+            "/api/v1/text-layer?wiki=http://evil.example/&file=X.djvu&page=1",
+            "invalid wiki",
+        ),
+        (
+            "/api/v1/text-layer?wiki=en.wikisource.org&file=%3Cscript%3E&page=1",
+            "invalid file name",
+        ),
+        (
+            "/api/v1/text-layer?wiki=en.wikisource.org&file=A%7CB.djvu&page=1",
+            "invalid file name",
+        ),
+        (
+            "/api/v1/text-layer?wiki=en.wikisource.org&file=X.djvu&page=%2B3",
+            "invalid page \"+3\"",
+        ),
+        (
+            "/api/v1/text-layer?wiki=en.wikisource.org&file=X.djvu&page=3&page=4",
+            "given more than once",
+        ),
     ];
     for (uri, expected) in cases {
         let (status, body) = get_json(&pool, uri).await;
@@ -145,7 +211,12 @@ async fn text_layer_rejects_bad_parameters(pool: PgPool) {
 #[sqlx::test(migrations = "../../migrations")]
 async fn status_page_escapes_and_lists(pool: PgPool) {
     let mut connection = pool.acquire().await.unwrap();
-    enqueue(&mut connection, &NewJob::new("text_layer", json!({ "file": "<b>bold</b>.djvu" }))).await.unwrap();
+    enqueue(
+        &mut connection,
+        &NewJob::new("text_layer", json!({ "file": "<b>bold</b>.djvu" })),
+    )
+    .await
+    .unwrap();
     sqlx::query(
         "UPDATE job SET state = 'failed', attempt = 1, finished_at = now(),
                 errors = '[{\"attempt\": 1, \"at\": \"2026-12-01T00:00:00Z\", \"worker\": \"w\", \"error\": \"<script>x</script>\"}]'",
@@ -171,7 +242,12 @@ async fn api_errors_are_json_with_cors(pool: PgPool) {
         ("GET", "/api/v1/jobs/1/extra", StatusCode::NOT_FOUND, "no API route"),
         ("GET", "/api/v1/nothing", StatusCode::NOT_FOUND, "no API route"),
         ("POST", "/api/v1/jobs/1", StatusCode::METHOD_NOT_ALLOWED, "use GET"),
-        ("DELETE", "/api/v1/text-layer", StatusCode::METHOD_NOT_ALLOWED, "use GET"),
+        (
+            "DELETE",
+            "/api/v1/text-layer",
+            StatusCode::METHOD_NOT_ALLOWED,
+            "use GET",
+        ),
         ("GET", "/api/v1/jobs/%FF", StatusCode::BAD_REQUEST, "invalid URL path"),
         ("GET", "/api/v1/jobs/+1", StatusCode::BAD_REQUEST, "invalid job id"),
     ];
@@ -179,7 +255,8 @@ async fn api_errors_are_json_with_cors(pool: PgPool) {
         let (status, body, cors) = request(&pool, method, uri).await;
         assert_eq!(status, expected_status, "{method} {uri}: {body}");
         assert_eq!(cors.as_deref(), Some("*"), "{method} {uri}");
-        let json: Value = serde_json::from_str(&body).unwrap_or_else(|_| panic!("{method} {uri} answered non-JSON: {body}"));
+        let json: Value =
+            serde_json::from_str(&body).unwrap_or_else(|_| panic!("{method} {uri} answered non-JSON: {body}"));
         let message = json["error"]["message"].as_str().unwrap();
         assert!(message.contains(expected_message), "{method} {uri}: {message}");
     }

@@ -27,9 +27,17 @@ pub enum WikiError {
     #[error("File:{file} on {domain} is hidden (its current version was deleted or suppressed)")]
     FileHidden { domain: String, file: String },
     #[error("{domain} is lagged ({info}); retry after {retry_after_secs} s")]
-    Lagged { domain: String, info: String, retry_after_secs: u64 },
+    Lagged {
+        domain: String,
+        info: String,
+        retry_after_secs: u64,
+    },
     #[error("{domain} is read-only ({info}); retry after {retry_after_secs} s")]
-    ReadOnly { domain: String, info: String, retry_after_secs: u64 },
+    ReadOnly {
+        domain: String,
+        info: String,
+        retry_after_secs: u64,
+    },
     #[error("{domain} rejected the request with HTTP 429 Too Many Requests; retry after {retry_after_secs} s")]
     RateLimited { domain: String, retry_after_secs: u64 },
     #[error("the API of {domain} answered HTTP {status}")]
@@ -76,26 +84,44 @@ impl WikiError {
     fn from_mwapi(domain: &str, err: mwapi::Error) -> Self {
         let domain = domain.to_owned();
         match err {
-            mwapi::Error::Maxlag { info, retry_after } => {
-                WikiError::Lagged { domain, info, retry_after_secs: retry_after.unwrap_or(1) }
-            }
-            mwapi::Error::Readonly { info, retry_after } => {
-                WikiError::ReadOnly { domain, info, retry_after_secs: retry_after.unwrap_or(1) }
-            }
-            mwapi::Error::TooManyRequests { retry_after } => {
-                WikiError::RateLimited { domain, retry_after_secs: retry_after.unwrap_or(1) }
-            }
-            mwapi::Error::HttpError(err) => match err.status() {
-                Some(status) => WikiError::HttpStatus { domain, status: status.as_u16() },
-                None => WikiError::Network { domain, message: error_chain(&err) },
+            mwapi::Error::Maxlag { info, retry_after } => WikiError::Lagged {
+                domain,
+                info,
+                retry_after_secs: retry_after.unwrap_or(1),
             },
-            mwapi::Error::InvalidJson(err) => {
-                WikiError::UnexpectedResponse { domain, detail: format!("invalid JSON: {err}") }
-            }
-            mwapi::Error::ApiError(api) | mwapi::Error::InternalException(api) => {
-                WikiError::Api { domain, code: api.code, text: api.text }
-            }
-            other => WikiError::Api { domain, code: "mwapi".to_owned(), text: other.to_string() },
+            mwapi::Error::Readonly { info, retry_after } => WikiError::ReadOnly {
+                domain,
+                info,
+                retry_after_secs: retry_after.unwrap_or(1),
+            },
+            mwapi::Error::TooManyRequests { retry_after } => WikiError::RateLimited {
+                domain,
+                retry_after_secs: retry_after.unwrap_or(1),
+            },
+            mwapi::Error::HttpError(err) => match err.status() {
+                Some(status) => WikiError::HttpStatus {
+                    domain,
+                    status: status.as_u16(),
+                },
+                None => WikiError::Network {
+                    domain,
+                    message: error_chain(&err),
+                },
+            },
+            mwapi::Error::InvalidJson(err) => WikiError::UnexpectedResponse {
+                domain,
+                detail: format!("invalid JSON: {err}"),
+            },
+            mwapi::Error::ApiError(api) | mwapi::Error::InternalException(api) => WikiError::Api {
+                domain,
+                code: api.code,
+                text: api.text,
+            },
+            other => WikiError::Api {
+                domain,
+                code: "mwapi".to_owned(),
+                text: other.to_string(),
+            },
         }
     }
 }
@@ -125,7 +151,10 @@ impl WikiClient {
     /// Checks the configuration; no request is made.
     pub fn new(config: WikiConfig) -> Result<Self, WikiError> {
         check_api_url_pattern(&config.api_url_pattern)?;
-        Ok(WikiClient { config, clients: Mutex::new(HashMap::new()) })
+        Ok(WikiClient {
+            config,
+            clients: Mutex::new(HashMap::new()),
+        })
     }
 
     pub fn config(&self) -> &WikiConfig {
@@ -165,8 +194,10 @@ impl WikiClient {
     pub async fn query(&self, domain: &str, params: &[(&str, &str)]) -> Result<Value, WikiError> {
         let api = self.api(domain).await?;
         let maxlag = self.config.maxlag_secs.to_string();
-        let mut request: Vec<(String, String)> =
-            params.iter().map(|(key, value)| ((*key).to_owned(), (*value).to_owned())).collect();
+        let mut request: Vec<(String, String)> = params
+            .iter()
+            .map(|(key, value)| ((*key).to_owned(), (*value).to_owned()))
+            .collect();
         request.push(("maxlag".to_owned(), maxlag));
 
         let max_wait = Duration::from_secs(self.config.max_retry_wait_secs);
@@ -197,7 +228,12 @@ impl WikiClient {
         let response = self
             .query(
                 domain,
-                &[("action", "query"), ("prop", "imageinfo"), ("titles", &title), ("iiprop", "url|sha1|mime|size")],
+                &[
+                    ("action", "query"),
+                    ("prop", "imageinfo"),
+                    ("titles", &title),
+                    ("iiprop", "url|sha1|mime|size"),
+                ],
             )
             .await?;
         parse_imageinfo(domain, &dbkey, &response)
@@ -219,7 +255,10 @@ fn retry_delay(retry_after_secs: Option<u64>, backoff: Option<Duration>, max_wai
 }
 
 fn check_api_url_pattern(pattern: &str) -> Result<(), WikiError> {
-    let invalid = |reason: &str| WikiError::InvalidApiUrlPattern { pattern: pattern.to_owned(), reason: reason.to_owned() };
+    let invalid = |reason: &str| WikiError::InvalidApiUrlPattern {
+        pattern: pattern.to_owned(),
+        reason: reason.to_owned(),
+    };
     let example = url::Url::parse(&pattern.replace("{domain}", "en.wikisource.org"))
         .map_err(|err| invalid(&format!("not a URL once {{domain}} is replaced: {err}")))?;
     if !matches!(example.scheme(), "https" | "http") {
@@ -232,20 +271,29 @@ fn check_api_url_pattern(pattern: &str) -> Result<(), WikiError> {
 /// `*.` entry), so that a domain taken from a job payload cannot point the
 /// client at another host.
 fn check_domain(domain: &str, allowed: &[String]) -> Result<(), WikiError> {
-    let invalid = |reason: String| WikiError::InvalidDomain { domain: domain.to_owned(), reason };
+    let invalid = |reason: String| WikiError::InvalidDomain {
+        domain: domain.to_owned(),
+        reason,
+    };
     let is_host_name = !domain.is_empty()
         && domain.len() <= 253
         && domain.split('.').all(|label| {
             !label.is_empty()
                 && !label.starts_with('-')
                 && !label.ends_with('-')
-                && label.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         });
     if !is_host_name {
-        return Err(invalid("expected a lower-case host name such as en.wikisource.org".to_owned()));
+        return Err(invalid(
+            "expected a lower-case host name such as en.wikisource.org".to_owned(),
+        ));
     }
     let is_allowed = allowed.iter().any(|entry| match entry.strip_prefix("*.") {
-        Some(parent) => domain.strip_suffix(parent).is_some_and(|sub| sub.ends_with('.') && sub.len() > 1),
+        Some(parent) => domain
+            .strip_suffix(parent)
+            .is_some_and(|sub| sub.ends_with('.') && sub.len() > 1),
         None => entry == domain,
     });
     if !is_allowed {
@@ -264,7 +312,12 @@ mod tests {
 
     #[test]
     fn domain_check_accepts_wikisources_and_commons() {
-        for domain in ["en.wikisource.org", "zh-min-nan.wikisource.org", "wikisource.org", "commons.wikimedia.org"] {
+        for domain in [
+            "en.wikisource.org",
+            "zh-min-nan.wikisource.org",
+            "wikisource.org",
+            "commons.wikimedia.org",
+        ] {
             assert!(check_domain(domain, &allowed()).is_ok(), "{domain}");
         }
     }
@@ -291,19 +344,34 @@ mod tests {
     #[test]
     fn api_url_replaces_domain() {
         let client = WikiClient::new(WikiConfig::default()).unwrap();
-        assert_eq!(client.api_url("fr.wikisource.org").unwrap(), "https://fr.wikisource.org/w/api.php");
+        assert_eq!(
+            client.api_url("fr.wikisource.org").unwrap(),
+            "https://fr.wikisource.org/w/api.php"
+        );
 
-        let local = WikiConfig { api_url_pattern: "http://127.0.0.1:18080/api.php".to_owned(), ..WikiConfig::default() };
+        let local = WikiConfig {
+            api_url_pattern: "http://127.0.0.1:18080/api.php".to_owned(),
+            ..WikiConfig::default()
+        };
         let client = WikiClient::new(local).unwrap();
-        assert_eq!(client.api_url("fr.wikisource.org").unwrap(), "http://127.0.0.1:18080/api.php");
+        assert_eq!(
+            client.api_url("fr.wikisource.org").unwrap(),
+            "http://127.0.0.1:18080/api.php"
+        );
     }
 
     #[test]
     fn api_url_pattern_must_be_http() {
         for pattern in ["ftp://{domain}/api.php", "not a url", "file:///etc/{domain}"] {
-            let config = WikiConfig { api_url_pattern: pattern.to_owned(), ..WikiConfig::default() };
+            let config = WikiConfig {
+                api_url_pattern: pattern.to_owned(),
+                ..WikiConfig::default()
+            };
             let err = WikiClient::new(config).expect_err(pattern);
-            assert!(matches!(err, WikiError::InvalidApiUrlPattern { .. }), "{pattern}: {err}");
+            assert!(
+                matches!(err, WikiError::InvalidApiUrlPattern { .. }),
+                "{pattern}: {err}"
+            );
         }
     }
 
@@ -312,7 +380,10 @@ mod tests {
         let max_wait = Duration::from_secs(60);
         let one = Some(Duration::from_secs(1));
         assert_eq!(retry_delay(Some(5), one, max_wait), Some(Duration::from_secs(5)));
-        assert_eq!(retry_delay(Some(5), Some(Duration::from_secs(8)), max_wait), Some(Duration::from_secs(8)));
+        assert_eq!(
+            retry_delay(Some(5), Some(Duration::from_secs(8)), max_wait),
+            Some(Duration::from_secs(8))
+        );
         assert_eq!(retry_delay(None, one, max_wait), one);
         assert_eq!(retry_delay(Some(120), one, max_wait), None);
         assert_eq!(retry_delay(Some(5), None, max_wait), None);

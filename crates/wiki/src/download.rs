@@ -26,7 +26,11 @@ pub enum DownloadError {
     #[error("download of {url} failed: more than {max_redirects} redirects")]
     TooManyRedirects { url: String, max_redirects: usize },
     #[error("download of {url} rejected: the file has {size_bytes} bytes (Content-Length), over the limit of {max_bytes} bytes")]
-    DeclaredTooLarge { url: String, size_bytes: u64, max_bytes: u64 },
+    DeclaredTooLarge {
+        url: String,
+        size_bytes: u64,
+        max_bytes: u64,
+    },
     #[error("download of {url} stopped: more than the limit of {max_bytes} bytes received")]
     TooLarge { url: String, max_bytes: u64 },
     #[error("download of {url} failed: HTTP {status}")]
@@ -36,9 +40,19 @@ pub enum DownloadError {
     #[error("download of {url} failed: {message}")]
     Network { url: String, message: String },
     #[error("download of {url} failed: {action} {path}: {source}")]
-    Io { url: String, action: &'static str, path: PathBuf, source: std::io::Error },
+    Io {
+        url: String,
+        action: &'static str,
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("download of {url}: SHA-1 mismatch, expected {expected} but received {actual} ({size_bytes} bytes); the file may have been re-uploaded meanwhile")]
-    Sha1Mismatch { url: String, expected: String, actual: String, size_bytes: u64 },
+    Sha1Mismatch {
+        url: String,
+        expected: String,
+        actual: String,
+        size_bytes: u64,
+    },
 }
 
 impl DownloadError {
@@ -81,17 +95,26 @@ struct Origin {
 
 impl Origin {
     fn of(url: &Url) -> Option<Origin> {
-        Some(Origin { scheme: url.scheme().to_owned(), host: url.host_str()?.to_owned(), port: url.port_or_known_default() })
+        Some(Origin {
+            scheme: url.scheme().to_owned(),
+            host: url.host_str()?.to_owned(),
+            port: url.port_or_known_default(),
+        })
     }
 
     fn parse(entry: &str) -> Result<Origin, DownloadError> {
-        let invalid = |reason: &str| DownloadError::InvalidConfig { entry: entry.to_owned(), reason: reason.to_owned() };
+        let invalid = |reason: &str| DownloadError::InvalidConfig {
+            entry: entry.to_owned(),
+            reason: reason.to_owned(),
+        };
         let url = Url::parse(entry).map_err(|err| invalid(&format!("not a URL: {err}")))?;
         if !matches!(url.scheme(), "https" | "http") {
             return Err(invalid("the scheme must be https, or http for a local test server"));
         }
         if url.path() != "/" || url.query().is_some() || url.fragment().is_some() || !url.username().is_empty() {
-            return Err(invalid("expected only scheme, host and port, such as https://upload.wikimedia.org"));
+            return Err(invalid(
+                "expected only scheme, host and port, such as https://upload.wikimedia.org",
+            ));
         }
         Origin::of(&url).ok_or_else(|| invalid("no host"))
     }
@@ -112,7 +135,11 @@ pub struct Downloader {
 impl Downloader {
     /// Checks the allowed origins and builds the HTTP client; no request is made.
     pub fn new(config: DownloadConfig, user_agent: &str) -> Result<Self, DownloadError> {
-        let origins = config.allowed_origins.iter().map(|entry| Origin::parse(entry)).collect::<Result<Vec<_>, _>>()?;
+        let origins = config
+            .allowed_origins
+            .iter()
+            .map(|entry| Origin::parse(entry))
+            .collect::<Result<Vec<_>, _>>()?;
         let redirect_origins = origins.clone();
         let max_redirects = config.max_redirects;
         // A redirect to another origin stops with the 3xx response, which
@@ -134,7 +161,10 @@ impl Downloader {
             // compressed transfer of it.
             .no_gzip()
             .build()
-            .map_err(|err| DownloadError::InvalidConfig { entry: "(HTTP client)".to_owned(), reason: err.to_string() })?;
+            .map_err(|err| DownloadError::InvalidConfig {
+                entry: "(HTTP client)".to_owned(),
+                reason: err.to_string(),
+            })?;
         Ok(Downloader { config, origins, http })
     }
 
@@ -159,30 +189,53 @@ impl Downloader {
         let secs = self.config.total_timeout_secs;
         match tokio::time::timeout(Duration::from_secs(secs), self.fetch(url, expected_sha1)).await {
             Ok(result) => result,
-            Err(_elapsed) => Err(DownloadError::TimedOut { url: url.to_string(), secs }),
+            Err(_elapsed) => Err(DownloadError::TimedOut {
+                url: url.to_string(),
+                secs,
+            }),
         }
     }
 
     async fn fetch(&self, url: &Url, expected_sha1: &str) -> Result<DownloadedFile, DownloadError> {
         let max_bytes = self.config.max_file_bytes;
-        let response = self.http.get(url.clone()).send().await.map_err(|err| self.request_error(url, err))?;
+        let response = self
+            .http
+            .get(url.clone())
+            .send()
+            .await
+            .map_err(|err| self.request_error(url, err))?;
         let status = response.status();
         if status.is_redirection() {
-            let to = response
-                .headers()
-                .get(reqwest::header::LOCATION)
-                .map_or_else(|| "(no Location header)".to_owned(), |value| String::from_utf8_lossy(value.as_bytes()).into_owned());
-            return Err(DownloadError::DisallowedRedirect { from: response.url().to_string(), to });
+            let to = response.headers().get(reqwest::header::LOCATION).map_or_else(
+                || "(no Location header)".to_owned(),
+                |value| String::from_utf8_lossy(value.as_bytes()).into_owned(),
+            );
+            return Err(DownloadError::DisallowedRedirect {
+                from: response.url().to_string(),
+                to,
+            });
         }
         if !status.is_success() {
-            return Err(DownloadError::HttpStatus { url: url.to_string(), status: status.as_u16() });
+            return Err(DownloadError::HttpStatus {
+                url: url.to_string(),
+                status: status.as_u16(),
+            });
         }
         if let Some(size_bytes) = response.content_length().filter(|size| *size > max_bytes) {
-            return Err(DownloadError::DeclaredTooLarge { url: url.to_string(), size_bytes, max_bytes });
+            return Err(DownloadError::DeclaredTooLarge {
+                url: url.to_string(),
+                size_bytes,
+                max_bytes,
+            });
         }
 
         let (mut file, path) = self.create_temp_file(url)?;
-        let io_error = |action, source| DownloadError::Io { url: url.to_string(), action, path: path.to_path_buf(), source };
+        let io_error = |action, source| DownloadError::Io {
+            url: url.to_string(),
+            action,
+            path: path.to_path_buf(),
+            source,
+        };
         let mut hasher = Sha1::new();
         let mut size_bytes: u64 = 0;
         let mut body = response.bytes_stream();
@@ -190,7 +243,10 @@ impl Downloader {
             let chunk = chunk.map_err(|err| self.request_error(url, err))?;
             size_bytes += chunk.len() as u64;
             if size_bytes > max_bytes {
-                return Err(DownloadError::TooLarge { url: url.to_string(), max_bytes });
+                return Err(DownloadError::TooLarge {
+                    url: url.to_string(),
+                    max_bytes,
+                });
             }
             hasher.update(&chunk);
             file.write_all(&chunk).await.map_err(|err| io_error("write", err))?;
@@ -212,20 +268,35 @@ impl Downloader {
 
     fn create_temp_file(&self, url: &Url) -> Result<(tokio::fs::File, TempPath), DownloadError> {
         let dir = self.config.temp_dir.clone().unwrap_or_else(std::env::temp_dir);
-        let temp = tempfile::Builder::new().prefix("phetools-download-").tempfile_in(&dir).map_err(|source| {
-            DownloadError::Io { url: url.to_string(), action: "create a temporary file in", path: dir.clone(), source }
-        })?;
+        let temp = tempfile::Builder::new()
+            .prefix("phetools-download-")
+            .tempfile_in(&dir)
+            .map_err(|source| DownloadError::Io {
+                url: url.to_string(),
+                action: "create a temporary file in",
+                path: dir.clone(),
+                source,
+            })?;
         let (file, path) = temp.into_parts();
         Ok((tokio::fs::File::from_std(file), path))
     }
 
     fn request_error(&self, url: &Url, err: reqwest::Error) -> DownloadError {
         if err.is_redirect() {
-            DownloadError::TooManyRedirects { url: url.to_string(), max_redirects: self.config.max_redirects }
+            DownloadError::TooManyRedirects {
+                url: url.to_string(),
+                max_redirects: self.config.max_redirects,
+            }
         } else if err.is_timeout() {
-            DownloadError::TimedOut { url: url.to_string(), secs: self.config.total_timeout_secs }
+            DownloadError::TimedOut {
+                url: url.to_string(),
+                secs: self.config.total_timeout_secs,
+            }
         } else {
-            DownloadError::Network { url: url.to_string(), message: crate::client::error_chain(&err) }
+            DownloadError::Network {
+                url: url.to_string(),
+                message: crate::client::error_chain(&err),
+            }
         }
     }
 }
@@ -235,8 +306,10 @@ mod tests {
     use super::*;
 
     fn downloader(origins: &[&str]) -> Downloader {
-        let config =
-            DownloadConfig { allowed_origins: origins.iter().map(|o| (*o).to_owned()).collect(), ..DownloadConfig::default() };
+        let config = DownloadConfig {
+            allowed_origins: origins.iter().map(|o| (*o).to_owned()).collect(),
+            ..DownloadConfig::default()
+        };
         Downloader::new(config, "phetools-test").unwrap()
     }
 
@@ -263,8 +336,16 @@ mod tests {
 
     #[test]
     fn origin_entries_are_checked() {
-        for entry in ["upload.wikimedia.org", "ftp://upload.wikimedia.org", "https://upload.wikimedia.org/wikipedia/", "https://user@upload.wikimedia.org"] {
-            let config = DownloadConfig { allowed_origins: vec![entry.to_owned()], ..DownloadConfig::default() };
+        for entry in [
+            "upload.wikimedia.org",
+            "ftp://upload.wikimedia.org",
+            "https://upload.wikimedia.org/wikipedia/",
+            "https://user@upload.wikimedia.org",
+        ] {
+            let config = DownloadConfig {
+                allowed_origins: vec![entry.to_owned()],
+                ..DownloadConfig::default()
+            };
             let err = Downloader::new(config, "phetools-test").expect_err(entry);
             assert!(matches!(err, DownloadError::InvalidConfig { .. }), "{entry}: {err}");
         }
@@ -290,7 +371,10 @@ mod tests {
             ..DownloadConfig::default()
         };
         let downloader = Downloader::new(config, "phetools-test").unwrap();
-        let err = downloader.download(&url, "0000000000000000000000000000000000000000").await.unwrap_err();
+        let err = downloader
+            .download(&url, "0000000000000000000000000000000000000000")
+            .await
+            .unwrap_err();
 
         assert!(matches!(err, DownloadError::TimedOut { secs: 1, .. }), "{err}");
         assert!(err.is_retryable());
@@ -302,7 +386,10 @@ mod tests {
         let (listener, url) = silent_server().await;
         drop(listener);
         let downloader = downloader(&[&url.origin().ascii_serialization()]);
-        let err = downloader.download(&url, "0000000000000000000000000000000000000000").await.unwrap_err();
+        let err = downloader
+            .download(&url, "0000000000000000000000000000000000000000")
+            .await
+            .unwrap_err();
 
         assert!(matches!(err, DownloadError::Network { .. }), "{err}");
         assert!(err.is_retryable());
@@ -314,7 +401,10 @@ mod tests {
         // Port 9 (discard) on loopback: a request would fail with a network
         // error, so DisallowedUrl shows that none was sent.
         let url = Url::parse("http://127.0.0.1:9/images/x.djvu").unwrap();
-        let err = downloader.download(&url, "0000000000000000000000000000000000000000").await.unwrap_err();
+        let err = downloader
+            .download(&url, "0000000000000000000000000000000000000000")
+            .await
+            .unwrap_err();
         assert!(matches!(err, DownloadError::DisallowedUrl { .. }), "{err}");
         assert!(!err.is_retryable());
     }

@@ -79,22 +79,40 @@ struct ImageInfoEntry {
 /// Parses the response to `action=query&prop=imageinfo&titles=File:<dbkey>`
 /// (formatversion 2).
 pub(crate) fn parse_imageinfo(domain: &str, dbkey: &str, response: &Value) -> Result<FileInfo, WikiError> {
-    let unexpected = |detail: String| WikiError::UnexpectedResponse { domain: domain.to_owned(), detail };
-    let response = Response::deserialize(response)
-        .map_err(|err| unexpected(format!("imageinfo of File:{dbkey}: {err}")))?;
+    let unexpected = |detail: String| WikiError::UnexpectedResponse {
+        domain: domain.to_owned(),
+        detail,
+    };
+    let response =
+        Response::deserialize(response).map_err(|err| unexpected(format!("imageinfo of File:{dbkey}: {err}")))?;
     let page = match response.query.pages.as_slice() {
         [page] => page,
-        pages => return Err(unexpected(format!("imageinfo of File:{dbkey} returned {} pages, expected 1", pages.len()))),
+        pages => {
+            return Err(unexpected(format!(
+                "imageinfo of File:{dbkey} returned {} pages, expected 1",
+                pages.len()
+            )))
+        }
     };
     if page.invalid {
         return Err(WikiError::InvalidFileName(InvalidFileName {
             name: dbkey.to_owned(),
-            reason: page.invalidreason.clone().unwrap_or_else(|| "rejected by the wiki".to_owned()),
+            reason: page
+                .invalidreason
+                .clone()
+                .unwrap_or_else(|| "rejected by the wiki".to_owned()),
         }));
     }
     // The title as the wiki normalised it, with its localised namespace name.
-    let dbkey = page.title.split_once(':').map_or(page.title.as_str(), |(_, name)| name).replace(' ', "_");
-    let not_found = || WikiError::NotFound { domain: domain.to_owned(), file: dbkey.clone() };
+    let dbkey = page
+        .title
+        .split_once(':')
+        .map_or(page.title.as_str(), |(_, name)| name)
+        .replace(' ', "_");
+    let not_found = || WikiError::NotFound {
+        domain: domain.to_owned(),
+        file: dbkey.clone(),
+    };
     let repository = match page.imagerepository.as_deref() {
         Some("local") => Repository::Local,
         Some("shared") => Repository::Shared,
@@ -104,15 +122,21 @@ pub(crate) fn parse_imageinfo(domain: &str, dbkey: &str, response: &Value) -> Re
     };
     let entry = page.imageinfo.first().ok_or_else(not_found)?;
     if entry.filehidden {
-        return Err(WikiError::FileHidden { domain: domain.to_owned(), file: dbkey });
+        return Err(WikiError::FileHidden {
+            domain: domain.to_owned(),
+            file: dbkey,
+        });
     }
 
     let missing = |field: &str| unexpected(format!("imageinfo of File:{dbkey} has no {field}"));
     let url_text = entry.url.as_deref().ok_or_else(|| missing("url"))?;
-    let url = Url::parse(url_text).map_err(|err| unexpected(format!("imageinfo url {url_text:?} of File:{dbkey}: {err}")))?;
+    let url =
+        Url::parse(url_text).map_err(|err| unexpected(format!("imageinfo url {url_text:?} of File:{dbkey}: {err}")))?;
     let sha1 = entry.sha1.clone().ok_or_else(|| missing("sha1"))?;
     if sha1.len() != 40 || !sha1.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
-        return Err(unexpected(format!("imageinfo sha1 {sha1:?} of File:{dbkey} is not 40 lower-case hex digits")));
+        return Err(unexpected(format!(
+            "imageinfo sha1 {sha1:?} of File:{dbkey} is not 40 lower-case hex digits"
+        )));
     }
     Ok(FileInfo {
         domain: domain.to_owned(),
@@ -157,7 +181,10 @@ mod tests {
             {"ns": 6, "title": "File:Missing.djvu", "missing": true, "imagerepository": ""}
         ]}});
         let err = parse_imageinfo("en.wikisource.org", "Missing.djvu", &response).unwrap_err();
-        assert!(matches!(&err, WikiError::NotFound { file, .. } if file == "Missing.djvu"), "{err}");
+        assert!(
+            matches!(&err, WikiError::NotFound { file, .. } if file == "Missing.djvu"),
+            "{err}"
+        );
         assert!(!err.is_retryable());
     }
 
@@ -177,6 +204,9 @@ mod tests {
             "imageinfo": [{"size": 1, "sha1": "xyz", "mime": "application/pdf", "url": "https://upload.wikimedia.org/a.pdf"}]
         }]}});
         let err = parse_imageinfo("commons.wikimedia.org", "A.pdf", &response).unwrap_err();
-        assert!(matches!(&err, WikiError::UnexpectedResponse { detail, .. } if detail.contains("\"xyz\"")), "{err}");
+        assert!(
+            matches!(&err, WikiError::UnexpectedResponse { detail, .. } if detail.contains("\"xyz\"")),
+            "{err}"
+        );
     }
 }

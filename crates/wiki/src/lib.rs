@@ -12,8 +12,8 @@ mod client;
 mod config;
 mod download;
 mod imageinfo;
-pub mod sites;
 mod sha1_base36;
+pub mod sites;
 mod title;
 
 pub use client::{WikiClient, WikiError};

@@ -39,11 +39,23 @@ mod tests {
     #[test]
     fn base36_to_hex() {
         for (base36, hex) in [
-            ("591htih6i9428nf7mq6i2oow1daiy48", "2cf4474e6cac7cc7bb4abc4ec12cb3d127872b38"),
-            ("0000000000000000000000000000001", "0000000000000000000000000000000000000001"),
+            (
+                "591htih6i9428nf7mq6i2oow1daiy48",
+                "2cf4474e6cac7cc7bb4abc4ec12cb3d127872b38",
+            ),
+            (
+                "0000000000000000000000000000001",
+                "0000000000000000000000000000000000000001",
+            ),
             ("1", "0000000000000000000000000000000000000001"),
-            ("twj4yidkw7a8pn4g709kzmfoaol3x8f", "ffffffffffffffffffffffffffffffffffffffff"),
-            ("TWJ4YIDKW7A8PN4G709KZMFOAOL3X8F", "ffffffffffffffffffffffffffffffffffffffff"),
+            (
+                "twj4yidkw7a8pn4g709kzmfoaol3x8f",
+                "ffffffffffffffffffffffffffffffffffffffff",
+            ),
+            (
+                "TWJ4YIDKW7A8PN4G709KZMFOAOL3X8F",
+                "ffffffffffffffffffffffffffffffffffffffff",
+            ),
         ] {
             assert_eq!(sha1_hex_from_base36(base36).as_deref(), Some(hex), "{base36}");
         }

@@ -23,9 +23,8 @@ struct ShippedTable {
 fn shipped_table() -> &'static HashMap<String, ProofreadNamespaces> {
     static TABLE: OnceLock<HashMap<String, ProofreadNamespaces>> = OnceLock::new();
     TABLE.get_or_init(|| {
-        let table: ShippedTable =
-            serde_json::from_str(include_str!("../data/proofreadpage-namespace-ids.json"))
-                .expect("the shipped namespace table is valid JSON");
+        let table: ShippedTable = serde_json::from_str(include_str!("../data/proofreadpage-namespace-ids.json"))
+            .expect("the shipped namespace table is valid JSON");
         table.resolved_by_dbname
     })
 }
@@ -84,9 +83,15 @@ mod tests {
 
     #[test]
     fn namespaces_differ_per_wiki() {
-        assert_eq!(proofread_namespaces("enwikisource"), Some(ProofreadNamespaces { page: 104, index: 106 }));
+        assert_eq!(
+            proofread_namespaces("enwikisource"),
+            Some(ProofreadNamespaces { page: 104, index: 106 })
+        );
         assert_eq!(proofread_namespaces("frwikisource").map(|ns| ns.index), Some(112));
-        assert_eq!(proofread_namespaces("dewikisource"), Some(ProofreadNamespaces { page: 102, index: 104 }));
+        assert_eq!(
+            proofread_namespaces("dewikisource"),
+            Some(ProofreadNamespaces { page: 102, index: 104 })
+        );
         assert_eq!(proofread_namespaces("commonswiki"), None);
     }
 

@@ -29,7 +29,10 @@ fn file_title_codec() -> &'static TitleCodec {
         };
         TitleCodec::new_from_iters(
             [namespace(0, ""), namespace(-2, "Media"), namespace(NS_FILE, "File")],
-            [NamespaceAlias { id: NS_FILE, alias: "Image".to_owned() }],
+            [NamespaceAlias {
+                id: NS_FILE,
+                alias: "Image".to_owned(),
+            }],
             [],
             "Main Page".to_owned(),
             "en".to_owned(),
@@ -53,7 +56,10 @@ fn file_title_codec() -> &'static TitleCodec {
 /// assert_eq!(file_dbkey("Popular_science_monthly.djvu").unwrap(), "Popular_science_monthly.djvu");
 /// ```
 pub fn file_dbkey(name: &str) -> Result<String, InvalidFileName> {
-    let invalid = |reason: String| InvalidFileName { name: name.to_owned(), reason };
+    let invalid = |reason: String| InvalidFileName {
+        name: name.to_owned(),
+        reason,
+    };
     let title = file_title_codec()
         .new_title_with_namespace(name, NS_FILE)
         .map_err(|err| invalid(err.to_string()))?;
@@ -62,7 +68,9 @@ pub fn file_dbkey(name: &str) -> Result<String, InvalidFileName> {
     }
     match title.namespace() {
         NS_FILE | -2 => Ok(title.dbkey().to_owned()),
-        _ => Err(invalid("the name has a leading colon, so it is not in the File namespace".to_owned())),
+        _ => Err(invalid(
+            "the name has a leading colon, so it is not in the File namespace".to_owned(),
+        )),
     }
 }
 
@@ -79,7 +87,10 @@ mod tests {
             ("file:test file.djvu", "Test_file.djvu"),
             ("Image:Test file.djvu", "Test_file.djvu"),
             ("Media:Test.pdf", "Test.pdf"),
-            ("  Popular  Science_Monthly Volume 1.djvu ", "Popular_Science_Monthly_Volume_1.djvu"),
+            (
+                "  Popular  Science_Monthly Volume 1.djvu ",
+                "Popular_Science_Monthly_Volume_1.djvu",
+            ),
             ("éloge.djvu", "Éloge.djvu"),
             ("Fichier:Test.djvu", "Fichier:Test.djvu"),
         ] {

@@ -25,7 +25,10 @@ fn test_wiki() -> Option<TestWiki> {
              ops/mediawiki-test-wiki.sh (install, setup, start) and export the output of its `env` command."
         );
         // CI runs ops/test.sh, which always starts the wiki: a skip there would hide a broken set-up.
-        assert!(std::env::var_os("CI").is_none(), "the test wiki is missing under CI; run the tests with ops/test.sh");
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "the test wiki is missing under CI; run the tests with ops/test.sh"
+        );
         return None;
     };
     let api = Url::parse(&api).expect("PHETOOLS_TEST_WIKI_API is a URL");
@@ -39,7 +42,11 @@ impl TestWiki {
     }
 
     fn client_with(&self, config: WikiConfig) -> WikiClient {
-        WikiClient::new(WikiConfig { api_url_pattern: self.api.to_string(), ..config }).unwrap()
+        WikiClient::new(WikiConfig {
+            api_url_pattern: self.api.to_string(),
+            ..config
+        })
+        .unwrap()
     }
 
     fn downloader(&self) -> Downloader {
@@ -47,7 +54,14 @@ impl TestWiki {
     }
 
     fn downloader_with(&self, config: DownloadConfig) -> Downloader {
-        Downloader::new(DownloadConfig { allowed_origins: vec![self.origin.clone()], ..config }, "phetools-test").unwrap()
+        Downloader::new(
+            DownloadConfig {
+                allowed_origins: vec![self.origin.clone()],
+                ..config
+            },
+            "phetools-test",
+        )
+        .unwrap()
     }
 
     fn url(&self, path: &str) -> Url {
@@ -56,7 +70,9 @@ impl TestWiki {
 }
 
 fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/textlayer").join(name)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/fixtures/textlayer")
+        .join(name)
 }
 
 fn sha1_of(path: &PathBuf) -> String {
@@ -91,7 +107,11 @@ async fn imageinfo_of_pdf() {
 #[tokio::test]
 async fn imageinfo_normalises_name() {
     let Some(wiki) = test_wiki() else { return };
-    let info = wiki.client().imageinfo(DOMAIN, "file:kjv-genesis-numbers.djvu").await.unwrap();
+    let info = wiki
+        .client()
+        .imageinfo(DOMAIN, "file:kjv-genesis-numbers.djvu")
+        .await
+        .unwrap();
 
     assert_eq!(info.dbkey, "Kjv-genesis-numbers.djvu");
     assert_eq!(info.page_count, Some(325));
@@ -116,7 +136,11 @@ async fn imageinfo_of_missing_file() {
 #[tokio::test]
 async fn imageinfo_rejects_unknown_domain() {
     let Some(wiki) = test_wiki() else { return };
-    let err = wiki.client().imageinfo("evil.example.org", "Test.djvu").await.unwrap_err();
+    let err = wiki
+        .client()
+        .imageinfo("evil.example.org", "Test.djvu")
+        .await
+        .unwrap_err();
 
     assert!(matches!(err, WikiError::InvalidDomain { .. }), "{err}");
 }
@@ -126,24 +150,49 @@ async fn maxlag_longer_than_max_wait_stops_retries() {
     let Some(wiki) = test_wiki() else { return };
     // A wiki without replicas reports a lag of -1 s, so only maxlag=-2 trips
     // it. MediaWiki then sends Retry-After: 5.
-    let client = wiki.client_with(WikiConfig { maxlag_secs: -2, max_retries: 3, max_retry_wait_secs: 1, ..WikiConfig::default() });
+    let client = wiki.client_with(WikiConfig {
+        maxlag_secs: -2,
+        max_retries: 3,
+        max_retry_wait_secs: 1,
+        ..WikiConfig::default()
+    });
     let started = Instant::now();
     let err = client.imageinfo(DOMAIN, "Test.djvu").await.unwrap_err();
 
-    assert!(matches!(err, WikiError::Lagged { retry_after_secs: 5, .. }), "{err}");
+    assert!(
+        matches!(
+            err,
+            WikiError::Lagged {
+                retry_after_secs: 5,
+                ..
+            }
+        ),
+        "{err}"
+    );
     assert!(err.is_retryable());
-    assert!(started.elapsed().as_secs() < 5, "no retry should wait for Retry-After: 5");
+    assert!(
+        started.elapsed().as_secs() < 5,
+        "no retry should wait for Retry-After: 5"
+    );
 }
 
 #[tokio::test]
 async fn maxlag_is_retried_after_retry_after() {
     let Some(wiki) = test_wiki() else { return };
-    let client = wiki.client_with(WikiConfig { maxlag_secs: -2, max_retries: 1, max_retry_wait_secs: 10, ..WikiConfig::default() });
+    let client = wiki.client_with(WikiConfig {
+        maxlag_secs: -2,
+        max_retries: 1,
+        max_retry_wait_secs: 10,
+        ..WikiConfig::default()
+    });
     let started = Instant::now();
     let err = client.imageinfo(DOMAIN, "Test.djvu").await.unwrap_err();
 
     assert!(matches!(err, WikiError::Lagged { .. }), "{err}");
-    assert!(started.elapsed().as_secs() >= 5, "the one retry waits for Retry-After: 5");
+    assert!(
+        started.elapsed().as_secs() >= 5,
+        "the one retry waits for Retry-After: 5"
+    );
 }
 
 #[tokio::test]
@@ -178,7 +227,12 @@ async fn download_reports_sha1_mismatch() {
     let err = wiki.downloader().download(&info.url, wrong).await.unwrap_err();
 
     match &err {
-        DownloadError::Sha1Mismatch { expected, actual, size_bytes, .. } => {
+        DownloadError::Sha1Mismatch {
+            expected,
+            actual,
+            size_bytes,
+            ..
+        } => {
             assert_eq!(expected, wrong);
             assert_eq!(actual, &info.sha1);
             assert_eq!(*size_bytes, 3130);
@@ -238,10 +292,23 @@ async fn download_follows_redirect_within_allowed_origins() {
 async fn download_rejects_declared_size_over_limit() {
     let Some(wiki) = test_wiki() else { return };
     let info = wiki.client().imageinfo(DOMAIN, "Test.djvu").await.unwrap();
-    let downloader = wiki.downloader_with(DownloadConfig { max_file_bytes: 1000, ..DownloadConfig::default() });
+    let downloader = wiki.downloader_with(DownloadConfig {
+        max_file_bytes: 1000,
+        ..DownloadConfig::default()
+    });
     let err = downloader.download(&info.url, &info.sha1).await.unwrap_err();
 
-    assert!(matches!(err, DownloadError::DeclaredTooLarge { size_bytes: 3130, max_bytes: 1000, .. }), "{err}");
+    assert!(
+        matches!(
+            err,
+            DownloadError::DeclaredTooLarge {
+                size_bytes: 3130,
+                max_bytes: 1000,
+                ..
+            }
+        ),
+        "{err}"
+    );
     assert!(!err.is_retryable());
 }
 
@@ -251,7 +318,10 @@ async fn download_stops_streamed_body_over_limit() {
     let info = wiki.client().imageinfo(DOMAIN, "Test.djvu").await.unwrap();
     let mut url = info.url.clone();
     url.set_query(Some("no-content-length"));
-    let downloader = wiki.downloader_with(DownloadConfig { max_file_bytes: 1000, ..DownloadConfig::default() });
+    let downloader = wiki.downloader_with(DownloadConfig {
+        max_file_bytes: 1000,
+        ..DownloadConfig::default()
+    });
     let err = downloader.download(&url, &info.sha1).await.unwrap_err();
 
     assert!(matches!(err, DownloadError::TooLarge { max_bytes: 1000, .. }), "{err}");
@@ -261,7 +331,11 @@ async fn download_stops_streamed_body_over_limit() {
 async fn download_reports_missing_upload() {
     let Some(wiki) = test_wiki() else { return };
     let url = wiki.url("/images/0/00/No_such_file.djvu");
-    let err = wiki.downloader().download(&url, "0123456789abcdef0123456789abcdef01234567").await.unwrap_err();
+    let err = wiki
+        .downloader()
+        .download(&url, "0123456789abcdef0123456789abcdef01234567")
+        .await
+        .unwrap_err();
 
     assert!(matches!(err, DownloadError::HttpStatus { status: 404, .. }), "{err}");
     assert!(!err.is_retryable());

@@ -106,7 +106,10 @@ pub struct AlwaysFails;
 #[async_trait]
 impl JobHandler for AlwaysFails {
     async fn run(&self, job: JobContext) -> Result<Value, JobError> {
-        Err(JobError::retryable(format!("upstream returned HTTP 503 on attempt {}", job.attempt)))
+        Err(JobError::retryable(format!(
+            "upstream returned HTTP 503 on attempt {}",
+            job.attempt
+        )))
     }
 }
 

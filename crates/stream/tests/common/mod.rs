@@ -35,8 +35,7 @@ pub fn fixture_path(name: &str) -> PathBuf {
 
 pub fn fixture(name: &str) -> String {
     let path = fixture_path(name);
-    std::fs::read_to_string(&path)
-        .unwrap_or_else(|error| panic!("cannot read {}: {error}", path.display()))
+    std::fs::read_to_string(&path).unwrap_or_else(|error| panic!("cannot read {}: {error}", path.display()))
 }
 
 /// Settings for tests: short timeouts and delays, the server's URL.
@@ -104,8 +103,7 @@ impl RunningConsumer {
 }
 
 pub fn start_consumer(pool: &PgPool, config: StreamConfig, rules: Rules) -> RunningConsumer {
-    let consumer =
-        StreamConsumer::new(pool.clone(), config, rules).expect("valid consumer settings");
+    let consumer = StreamConsumer::new(pool.clone(), config, rules).expect("valid consumer settings");
     let metrics = consumer.metrics();
     let shutdown = CancellationToken::new();
     let token = shutdown.clone();
@@ -125,10 +123,7 @@ where
 {
     let started = tokio::time::Instant::now();
     while !condition().await {
-        assert!(
-            started.elapsed() < DEADLINE,
-            "timed out waiting until {what}"
-        );
+        assert!(started.elapsed() < DEADLINE, "timed out waiting until {what}");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
