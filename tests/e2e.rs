@@ -152,6 +152,16 @@ fn import_into_wiki(wiki_api: &str, path: &std::path::Path, name: &str) {
     );
 }
 
+/// Fetches the HTML of `/status`.
+async fn get_status_page(client: &reqwest::Client, base: &str) -> String {
+    let response = client
+        .get(format!("{base}/status"))
+        .send()
+        .await
+        .expect("web server responds");
+    response.text().await.expect("status page body is text")
+}
+
 /// Polls job `id` until it is in a final state.
 async fn wait_for_final_job(client: &reqwest::Client, base: &str, id: i64) -> Value {
     let started = Instant::now();
@@ -273,14 +283,7 @@ async fn replayed_upload_reaches_text_layer_api(_pool_options: PgPoolOptions, co
     assert_eq!(job["payload"]["file"], "Kjv-genesis-numbers.djvu");
 
     // The status page shows the finished job and the stream position.
-    let status_page = client
-        .get(format!("{base}/status"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let status_page = get_status_page(&client, &base).await;
     assert!(status_page.contains("text_layer"), "{status_page}");
     assert!(status_page.contains("succeeded"), "{status_page}");
     assert!(status_page.contains("eventstreams"), "{status_page}");
@@ -363,14 +366,7 @@ async fn corrupt_upload_fails_alone(_pool_options: PgPoolOptions, connect_option
     assert_eq!(status, 200, "{page}");
 
     // The failure is on the status page with its reason.
-    let status_page = client
-        .get(format!("{base}/status"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let status_page = get_status_page(&client, &base).await;
     assert!(status_page.contains("Recent failures"), "{status_page}");
     assert!(status_page.contains(&corrupt_name), "{status_page}");
     stream.shutdown().await;

@@ -6,7 +6,7 @@ use std::path::Path;
 use tokio_util::sync::CancellationToken;
 use tracing::warn;
 
-use crate::extract::{read_head, ExtractError};
+use crate::extract::{read_head, run_tool, ExtractError};
 use crate::normalize::normalize_page;
 use crate::runner::ToolRunner;
 use crate::sexp::parse_page_texts;
@@ -22,10 +22,7 @@ pub(crate) async fn extract_pages(
     let page_count = page_count(path, file, runner, cancel).await?;
 
     let args = [OsString::from("--detail=page"), path.as_os_str().to_owned()];
-    let output = runner
-        .run("djvutxt", &args, cancel)
-        .await
-        .map_err(|err| ExtractError::from_tool(file, "djvutxt", err))?;
+    let output = run_tool(runner, "djvutxt", &args, file, cancel).await?;
     if !output.stderr.is_empty() {
         warn!(
             file,
@@ -60,10 +57,7 @@ async fn page_count(
     cancel: &CancellationToken,
 ) -> Result<usize, ExtractError> {
     let args = [OsString::from("-e"), OsString::from("n"), path.as_os_str().to_owned()];
-    let output = runner
-        .run("djvused", &args, cancel)
-        .await
-        .map_err(|err| ExtractError::from_tool(file, "djvused", err))?;
+    let output = run_tool(runner, "djvused", &args, file, cancel).await?;
     let text = String::from_utf8_lossy(&output.stdout);
     text.trim().parse().map_err(|_| ExtractError::Malformed {
         file: file.to_owned(),

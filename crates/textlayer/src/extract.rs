@@ -6,7 +6,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
-use crate::runner::{ToolError, ToolRunner};
+use crate::runner::{ToolError, ToolOutput, ToolRunner};
 use crate::{djvu, pdf};
 
 /// File formats with a text layer.
@@ -227,6 +227,21 @@ pub async fn extract(
 }
 
 /// Reads the first KiB of the file.
+/// Runs `tool` on the extraction of `file` and turns a failure into an error
+/// about that file (see [`ExtractError::from_tool`]).
+pub(crate) async fn run_tool(
+    runner: &ToolRunner,
+    tool: &'static str,
+    args: &[std::ffi::OsString],
+    file: &str,
+    cancel: &CancellationToken,
+) -> Result<ToolOutput, ExtractError> {
+    runner
+        .run(tool, args, cancel)
+        .await
+        .map_err(|err| ExtractError::from_tool(file, tool, err))
+}
+
 pub(crate) async fn read_head(path: &Path, file: &str) -> Result<Vec<u8>, ExtractError> {
     use tokio::io::AsyncReadExt;
     let io_error = |source| ExtractError::Io {

@@ -6,7 +6,7 @@ use std::path::Path;
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, warn};
 
-use crate::extract::ExtractError;
+use crate::extract::{run_tool, ExtractError};
 use crate::normalize::normalize_page;
 use crate::runner::ToolRunner;
 
@@ -54,10 +54,7 @@ async fn page_count(
     cancel: &CancellationToken,
 ) -> Result<usize, ExtractError> {
     let args = [path.as_os_str().to_owned()];
-    let output = runner
-        .run("pdfinfo", &args, cancel)
-        .await
-        .map_err(|err| ExtractError::from_tool(file, "pdfinfo", err))?;
+    let output = run_tool(runner, "pdfinfo", &args, file, cancel).await?;
     let text = String::from_utf8_lossy(&output.stdout);
     let pages = text.lines().find_map(|line| line.strip_prefix("Pages:")).map(str::trim);
     pages
@@ -91,10 +88,7 @@ async fn pdftotext(
         ]);
     }
     args.extend([path.as_os_str().to_owned(), OsString::from("-")]);
-    let output = runner
-        .run("pdftotext", &args, cancel)
-        .await
-        .map_err(|err| ExtractError::from_tool(file, "pdftotext", err))?;
+    let output = run_tool(runner, "pdftotext", &args, file, cancel).await?;
     if !output.stderr.is_empty() {
         debug!(
             file,
