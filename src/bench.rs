@@ -203,7 +203,7 @@ impl Pgbench {
     }
 }
 
-/// The percent-decoded password of a database URL, if it has one.
+/// Returns the percent-decoded password of a database URL, if it has one.
 fn url_password(database_url: &str) -> Option<Secret> {
     let url = url::Url::parse(database_url).ok()?;
     let password = url.password()?;

@@ -139,7 +139,7 @@ async fn run_benchmark(pool: &PgPool, kind: &str, workers: usize, jobs: usize) -
 /// Waits until all `jobs` jobs of `kind` succeeded. Fails when one of them failed
 /// or when no handler ran for [`STALL_TIMEOUT`].
 ///
-/// Progress is read from the handler's run counter; the table is counted only
+/// Progress is read from the handler's run counter. The table is counted only
 /// once every handler has run, so the benchmark adds no scans of `job` while
 /// the workers claim.
 async fn wait_until_finished(pool: &PgPool, kind: &str, jobs: usize, runs: &AtomicUsize) -> Result<(), QueueError> {

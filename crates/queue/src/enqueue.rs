@@ -22,7 +22,7 @@ pub struct NewJob {
 }
 
 impl NewJob {
-    /// A job of `kind` with default priority 0, five attempts and no dedupe key.
+    /// Creates a job of `kind` with default priority 0, five attempts and no dedupe key.
     pub fn new(kind: impl Into<String>, payload: Value) -> Self {
         NewJob {
             kind: kind.into(),

@@ -9,7 +9,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::JobId;
 
-/// What a handler sees of the job it runs.
+/// The job as its handler receives it.
 #[derive(Debug, Clone)]
 pub struct JobContext {
     pub job_id: JobId,
@@ -49,7 +49,7 @@ impl ProgressReporter {
     }
 }
 
-/// How a job attempt failed.
+/// Reason a job attempt failed, which decides whether it is retried.
 #[derive(Debug, thiserror::Error)]
 pub enum JobError {
     /// Worth another attempt after backoff (network, wiki lag, a busy tool).

@@ -124,7 +124,7 @@ pub enum JobState {
 }
 
 impl JobState {
-    /// Whether the state is final (`finished_at` is set).
+    /// Returns whether the state is final (`finished_at` is set).
     pub fn is_final(self) -> bool {
         matches!(self, JobState::Succeeded | JobState::Failed | JobState::Cancelled)
     }

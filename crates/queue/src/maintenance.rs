@@ -2,9 +2,9 @@
 //!
 //! Every worker process runs both periodically. Several processes may do so at the
 //! same time: each statement locks its rows with `FOR UPDATE SKIP LOCKED`, so two
-//! rescuers never take the same job and two pruners never wait on each other. As in
-//! [`Queue::claim`], the rows are selected with `id = ANY(ARRAY(SELECT …))`, which
-//! keeps the generic plan of the prepared statement on the primary key.
+//! rescuers never take the same job and two pruners never wait on each other. The
+//! rows are selected with `id = ANY(ARRAY(SELECT …))`, which keeps the generic plan
+//! of the prepared statement on the primary key.
 
 use std::time::Duration;
 

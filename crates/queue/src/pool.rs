@@ -25,7 +25,7 @@ const CLAIM_ERROR_DELAY_MAX: Duration = Duration::from_secs(60);
 /// handler receives). After a success, the task claims its next job in the statement
 /// that records the completion ([`Queue::complete_and_claim`]), so a busy pool
 /// commits once per job. No database connection is held while a handler runs. The pool
-/// also runs a LISTEN task on [`NOTIFY_CHANNEL`](crate::NOTIFY_CHANNEL), which holds
+/// also runs a LISTEN task on [`NOTIFY_CHANNEL`](crate::NOTIFY_CHANNEL), which keeps
 /// one connection of the pool, and the [`Maintenance`] loop.
 ///
 /// The PgPool needs room for the listener, the dispatcher and one heartbeat or

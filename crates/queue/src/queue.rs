@@ -205,11 +205,10 @@ impl Queue {
     /// locked by a concurrent claim are skipped, so claims never wait on each other.
     /// The statement commits before it returns: no row lock is held while the job runs.
     ///
-    /// The ids are collected with `id = ANY(ARRAY(SELECT …))` rather than
-    /// `id IN (SELECT …)`: for the generic plan of the prepared statement, PostgreSQL
-    /// 15 estimates `LIMIT $3` as a tenth of the table and plans `IN` as a hash join
-    /// over a sequential scan of `job`, which grows with the table. The array form
-    /// keeps a lookup by primary key.
+    /// The ids come as an array from the SQL function `job_claimable_ids`, and the
+    /// UPDATE finds them by primary key. With `id IN (SELECT …)` instead, the generic
+    /// plan of the prepared statement on PostgreSQL 15 became a hash join over a
+    /// sequential scan of `job`, which grows with the table.
     pub async fn claim(
         &self,
         worker_id: &str,

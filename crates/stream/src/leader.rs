@@ -52,7 +52,7 @@ pub struct LeaderFence {
 
 impl LeaderLock {
     /// Opens a dedicated connection with the pool's settings and tries the lock.
-    /// Returns `None` when another session holds it.
+    /// Returns `None` when another session has it.
     pub async fn try_acquire(pool: &PgPool, consumer: &str) -> Result<Option<LeaderLock>, sqlx::Error> {
         let options = pool.connect_options();
         let mut conn = PgConnection::connect_with(&options).await?;

@@ -8,7 +8,7 @@
 //!
 //! * `Last-Event-ID: <id>` resumes after the frame with that id. The id is
 //!   compared as JSON when it parses as JSON, so key order and whitespace do
-//!   not matter; an unknown id is answered with HTTP 400, as EventStreams does
+//!   not matter. An unknown id gets HTTP 400, as EventStreams does
 //!   for an id it cannot assign.
 //! * `?since=<RFC 3339 time or epoch milliseconds>` starts at the first frame
 //!   whose `meta.dt` is not earlier; an unparsable value gets HTTP 400.

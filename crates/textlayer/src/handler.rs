@@ -67,8 +67,8 @@ pub enum Outcome {
     Unchanged,
 }
 
-/// Versions of one file a job extracts at most when the file keeps being re-uploaded
-/// while it runs; a later upload event queues a new job anyway.
+/// Maximum number of versions of one file that a job extracts when the file keeps
+/// being re-uploaded while it runs. A later upload event queues a new job anyway.
 const MAX_VERSIONS_PER_JOB: usize = 3;
 
 /// Runs `text_layer` jobs.

@@ -11,8 +11,8 @@ use tokio::process::Command;
 use tokio_util::sync::CancellationToken;
 use tracing::debug;
 
-/// Bytes of stderr kept for error messages; the rest is read and dropped so
-/// that a chatty tool never blocks on a full pipe.
+/// Bytes of stderr stored for error messages. The rest is read and dropped, so
+/// a tool that writes much to stderr never blocks on a full pipe.
 const STDERR_KEPT_BYTES: usize = 64 * 1024;
 
 /// Error of a tool run.

@@ -108,6 +108,7 @@ impl TextLayerStore {
     pub async fn save(&self, info: &FileInfo, layer: &TextLayer) -> Result<(), StoreError> {
         let page_numbers: Vec<i32> = (1..=layer.pages.len() as i32).collect();
         let mut tx = self.pool.begin().await?;
+
         // The upsert locks the file row, so concurrent saves of the same
         // sha1 run one after the other.
         sqlx::query(
@@ -122,6 +123,7 @@ impl TextLayerStore {
         .bind(layer.pages.len() as i32)
         .execute(&mut *tx)
         .await?;
+
         sqlx::query("DELETE FROM text_layer_page WHERE sha1 = $1")
             .bind(&info.sha1)
             .execute(&mut *tx)
@@ -135,6 +137,7 @@ impl TextLayerStore {
         .bind(&layer.pages)
         .execute(&mut *tx)
         .await?;
+
         link_file(&mut tx, info).await?;
         tx.commit().await?;
         Ok(())
@@ -266,6 +269,7 @@ async fn link_file(conn: &mut PgConnection, info: &FileInfo) -> Result<(), Store
             .bind(&info.dbkey)
             .fetch_optional(&mut *conn)
             .await?;
+
     let upsert = sqlx::query(
         "INSERT INTO wiki_file (wiki, file_dbkey, sha1, url, repository) VALUES ($1, $2, $3, $4, $5)
          ON CONFLICT (wiki, file_dbkey) DO UPDATE
@@ -289,6 +293,8 @@ async fn link_file(conn: &mut PgConnection, info: &FileInfo) -> Result<(), Store
         }
         Err(err) => return Err(err.into()),
     }
+
+    // The old version's text goes when no wiki shows it any more.
     if let Some(old) = previous.filter(|old| *old != info.sha1) {
         delete_if_unused(conn, &old).await?;
     }

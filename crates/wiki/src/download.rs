@@ -351,7 +351,7 @@ mod tests {
         }
     }
 
-    /// A loopback listener that accepts connections and never responds.
+    /// Starts a loopback listener that accepts connections and never responds.
     async fn silent_server() -> (tokio::net::TcpListener, Url) {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = Url::parse(&format!("http://{}/x.djvu", listener.local_addr().unwrap())).unwrap();
