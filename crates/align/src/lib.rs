@@ -19,6 +19,7 @@ pub mod messages;
 pub mod sequence_matcher;
 mod tag;
 mod tokenize;
+mod vocabulary;
 mod word_ranges;
 
 pub use alignment::{do_match, trim_chunk};
