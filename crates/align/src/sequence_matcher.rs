@@ -127,6 +127,7 @@ impl SequenceMatcher {
         ratio_of(&self.matching_blocks(), self.a.len(), self.b.len())
     }
 
+    #[inline]
     fn positions_of(&self, id: u32) -> &[u32] {
         if id == ABSENT {
             return &[];
@@ -266,7 +267,7 @@ fn merge_adjacent(sorted: Vec<Match>, len_a: usize, len_b: usize) -> Vec<Match> 
 }
 
 /// difflib's `j2len` maps of the current and the previous `a` index in one array:
-/// cell `j + 1` holds the length of the match ending at `b[j]`, tagged with the
+/// cell `j + 1` contains the length of the match ending at `b[j]`, tagged with the
 /// row that wrote it, so that a cell of an older row reads as 0 without clearing.
 struct LongestMatchScratch {
     /// `(row << 32) | length`.

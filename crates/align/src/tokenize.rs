@@ -11,6 +11,7 @@ use std::ops::Range;
 use crate::word_ranges::NON_ASCII_WORD_RANGES;
 
 /// Returns whether Python's `\w` (Unicode mode) matches `c`.
+#[inline]
 pub fn is_word_char(c: char) -> bool {
     if c.is_ascii() {
         return c.is_ascii_alphanumeric() || c == '_';
@@ -70,7 +71,7 @@ pub fn split_with_separators(text: &str) -> Vec<&str> {
 
 /// Returns whether the character at byte `position`, a char boundary, is a word
 /// character, and its width in bytes.
-#[inline]
+#[inline(always)]
 fn classify_at(text: &str, position: usize) -> (bool, usize) {
     let bytes = text.as_bytes();
     let lead = bytes[position];

@@ -79,9 +79,9 @@ impl<'a> Vocabulary<'a> {
     }
 
     /// Returns the word ids of the concatenation of two pages without splitting it
-    /// again. A separator run ending the first page merges with one starting the
-    /// second; otherwise the first page's last word and the second page's first
-    /// word join into one token.
+    /// again. When the first page ends and the second starts with a separator, the
+    /// two separator runs merge. Otherwise the first page's last word and the
+    /// second page's first word join into one token.
     pub(crate) fn joined_ids(&mut self, first: &PageWords, second: &PageWords) -> Vec<u32> {
         let mut ids = Vec::with_capacity(first.ids.len() + second.ids.len());
         ids.extend_from_slice(&first.ids[..first.ids.len() - 1]);
@@ -98,10 +98,10 @@ impl<'a> Vocabulary<'a> {
         TargetWords { text, spans, ids }
     }
 
-    /// Returns the words of `target.text[window]`, as [`word_spans`] would split
-    /// that slice: an empty word first when the window starts with a separator,
-    /// the target's words clipped to the window, and an empty word last when the
-    /// window ends with a separator.
+    /// Returns the words of `target.text[window]` as [`word_spans`] would split
+    /// that slice. These are the target's words clipped to the window, after an
+    /// empty word when the window starts with a separator and before one when it
+    /// ends with a separator.
     pub(crate) fn window_words(&mut self, target: &TargetWords<'a>, window: Range<usize>) -> WindowWords {
         let Range { start, end } = window;
         let mut words = WindowWords {
