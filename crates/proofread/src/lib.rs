@@ -14,6 +14,7 @@
 
 mod attrs;
 pub mod digits;
+pub mod index;
 mod messages;
 pub mod page;
 pub mod pagelist;
@@ -21,9 +22,11 @@ pub mod pages_tag;
 mod php;
 mod roman;
 pub mod title;
+mod wikitext;
 
 pub use attrs::{decode_char_references, Attributes};
 pub use digits::{parse_decimal, DigitScript, DigitsError};
+pub use index::IndexContent;
 pub use page::{Layout, PageContent, PageJsonError, QualityLevel, QualityMarkup};
 pub use pagelist::{DisplayMode, LabelValue, PageLabel, Pagelist};
 pub use pages_tag::{find_pages_tags, PagesTag, PagesTagError, TagSyntax};

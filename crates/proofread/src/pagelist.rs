@@ -312,6 +312,65 @@ mod tests {
             .text(DigitScript::LATIN)
     }
 
+    /// Pagelist attributes, file page, then the expected number, mode, empty flag and side,
+    /// for the rules of ProofreadPage's `PageList::getNumber`.
+    #[test]
+    fn label_rules_table() {
+        use DisplayMode::*;
+        let cases: &[(&str, u32, i64, DisplayMode, bool, bool)] = &[
+            (" 5=1", 6, 2, Normal, false, true),
+            (" 5=1", 3, 3, Normal, false, true),
+            (" 5to24=roman", 6, 6, Roman, false, true),
+            (" 5=1 5to24=highroman", 6, 2, HighRoman, false, true),
+            (" 5to24=roman 6to28=highroman", 8, 8, HighRoman, false, true),
+            (" 5=1 5to24=empty", 7, 3, Normal, true, true),
+            (" 5=1 5to24=highroman 7to22=empty", 8, 4, HighRoman, true, true),
+            (" 4=\"1;highroman\"", 4, 1, HighRoman, false, true),
+            (" 7to10=folio", 8, 7, Folio, false, false),
+            (" 7to10=folio", 9, 8, Folio, false, true),
+            (" 1to20=folioroman", 5, 3, FolioRoman, false, true),
+            (" 1to20=foliohighroman", 6, 3, FolioHighRoman, false, false),
+            (" 7=2 7to10=folio", 9, 3, Folio, false, true),
+            (" 7=folio", 7, 7, Folio, false, true),
+            (" 1to20=folio", 21, 21, Normal, false, true),
+            (" 3to10odd=roman", 3, 3, Roman, false, true),
+            (" 3to10odd=folio", 3, 3, Folio, false, true),
+            (" 3to10odd=folioroman", 3, 3, FolioRoman, false, true),
+            (" 3to10odd=foliohighroman", 3, 3, FolioHighRoman, false, true),
+            (" 3to10even=roman", 3, 3, Normal, false, true),
+            (" 3to10even=folio", 3, 3, Normal, false, true),
+            (" 3to10odd=roman", 4, 4, Normal, false, true),
+            (" 3to10odd=folio", 4, 4, Normal, false, true),
+            (" 3to10even=roman", 4, 4, Roman, false, true),
+            (" 3to10even=folio", 4, 3, Folio, false, false),
+            (" 3to10even=folioroman", 4, 3, FolioRoman, false, false),
+            (" 3to10even=foliohighroman", 4, 3, FolioHighRoman, false, false),
+            (" 3to10odd=folio", 5, 4, Folio, false, true),
+            (" 3to10=thai", 3, 3, Digits(DigitScript::THAI), false, true),
+        ];
+        for &(attributes, page, number, mode, is_empty, is_recto) in cases {
+            let label = Pagelist::from_attribute_text(attributes).label(page);
+            let expected = PageLabel {
+                value: LabelValue::Number(number),
+                mode,
+                is_empty,
+                is_recto,
+            };
+            assert_eq!(label, expected, "page {page} of{attributes}");
+        }
+        let dash = Pagelist::from_attribute_text(" 5=1 5to10=-").label(8);
+        assert_eq!(dash.value, LabelValue::Text("-".into()));
+    }
+
+    #[test]
+    fn folio_label_text() {
+        let list = Pagelist::from_attribute_text(" 1to20=folio 21to40=foliohighroman 41to60=folioroman");
+        assert_eq!(list.label(3).text(DigitScript::LATIN), "2r");
+        assert_eq!(list.label(4).text(DigitScript::LATIN), "2v");
+        assert_eq!(list.label(26).text(DigitScript::LATIN), "XXIIIv");
+        assert_eq!(list.label(45).text(DigitScript::LATIN), "xliiir");
+    }
+
     #[test]
     fn offsets_and_ranges() {
         let list = " 1to4=- 5=1 5to24=roman 25=1";

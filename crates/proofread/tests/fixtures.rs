@@ -1,6 +1,6 @@
 //! Every case of the ProofreadPage fixtures in `tests/fixtures/`.
 
-use phetools_proofread::{DigitScript, PageContent, PageNamespace, Pagelist, QualityLevel};
+use phetools_proofread::{DigitScript, IndexContent, PageContent, PageNamespace, Pagelist, QualityLevel};
 use serde_json::Value;
 
 fn fixture(name: &str) -> Value {
@@ -103,4 +103,50 @@ fn index_without_pagelist() {
     let examples = fixture("index-wikitext-examples.json");
     let image_index = &examples["examples"][1];
     assert_eq!(Pagelist::from_index_wikitext(text(image_index, "wikitext")), None);
+}
+
+#[test]
+fn index_json_format_examples() {
+    let examples = fixture("index-wikitext-examples.json");
+    for example in examples["json_format_examples"].as_array().unwrap() {
+        let content = IndexContent::parse(text(example, "wikitext"));
+        let expected_fields: Vec<(String, String)> = match &example["json"]["fields"] {
+            Value::Object(map) => map
+                .iter()
+                .map(|(k, v)| (k.clone(), v.as_str().unwrap().to_owned()))
+                .collect(),
+            _ => Vec::new(),
+        };
+        let fields: Vec<(String, String)> = content.fields().map(|(k, v)| (k.to_owned(), v.to_owned())).collect();
+        assert_eq!(fields, expected_fields, "fields of {example}");
+        let categories: Vec<&str> = example["json"]["categories"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c.as_str().unwrap())
+            .collect();
+        assert_eq!(content.categories(), categories, "categories of {example}");
+    }
+}
+
+#[test]
+fn index_fields_of_examples() {
+    let examples = fixture("index-wikitext-examples.json");
+    let lorem = IndexContent::parse(text(&examples["examples"][0], "wikitext"));
+    assert_eq!(lorem.field("Title"), Some("Lorem Ipsum"));
+    assert_eq!(lorem.field("Author"), Some("[[Author:Me]]"));
+    assert_eq!(
+        lorem.field("TOC"),
+        Some("* [[Test/Chapter 1]]\n* [[Test/Chapter 2|Chapter 2]]\n* [[Test/Chapter 3|Chapter 3]]")
+    );
+    assert_eq!(
+        lorem.pagelist().unwrap().labels(3, DigitScript::LATIN),
+        ["i", "II", "1"]
+    );
+    let images = IndexContent::parse(text(&examples["examples"][1], "wikitext"));
+    assert_eq!(
+        images.field("Pages"),
+        Some("[[Page:Test 1.jpg|TOC]] [[Page:Test 2.tiff|1]] [[Page:Test 3.png|2]]")
+    );
+    assert_eq!(images.pagelist(), None);
 }
