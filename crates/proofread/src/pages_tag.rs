@@ -328,16 +328,16 @@ fn read_extension_tag(wikitext: &str, start: usize) -> Option<PagesTag> {
 
 /// Length up to the end of the first `</pages>` (any case, spaces allowed before `>`).
 fn find_closing_tag(text: &str) -> Option<usize> {
-    let lower = text.to_ascii_lowercase();
-    let mut from = 0;
-    while let Some(offset) = lower[from..].find("</pages") {
-        let after = from + offset + "</pages".len();
-        let rest = &lower[after..];
+    for (at, _) in text.match_indices("</") {
+        let after_slash = &text[at + 2..];
+        if !starts_with_ignore_case(after_slash, "pages") {
+            continue;
+        }
+        let rest = &after_slash["pages".len()..];
         let trimmed = rest.trim_start();
         if trimmed.starts_with('>') {
-            return Some(after + (rest.len() - trimmed.len()) + 1);
+            return Some(text.len() - trimmed.len() + 1);
         }
-        from = after;
     }
     None
 }
