@@ -145,23 +145,18 @@ impl PagesTag {
         if page_count == 0 {
             return Err(PagesTagError::FileWithoutPages);
         }
-        let step = match self.step().filter(|value| is_php_truthy(value)) {
-            Some(value) => parse_number("step", value)?,
-            None => 1,
+        // A step that reads as 0 means the default step 1, as in ProofreadPage.
+        let step = match self.step() {
+            Some(value) if !value.is_empty() => parse_number("step", value)?.max(1),
+            _ => 1,
         };
-        if step < 1 {
-            return Err(PagesTagError::NumberExpected {
-                attribute: "step",
-                value: step.to_string(),
-            });
-        }
 
         let mut pages = BTreeSet::new();
         if let Some(value) = include {
             pages.extend(parse_page_list("include", value, page_count)?);
         }
-        if from.is_some() || to.is_some() {
-            pages.extend(Self::selected_range(from, to, page_count)?);
+        if let Some(range) = Self::selected_range(from, to, page_count)? {
+            pages.extend(range);
         }
         if let Some(value) = self.exclude().filter(|value| is_php_truthy(value)) {
             for page in parse_page_list("exclude", value, page_count)? {
@@ -179,21 +174,20 @@ impl PagesTag {
         Ok(pages.into_iter().filter(|page| page % step == phase).collect())
     }
 
+    /// Reads the `from`–`to` range. Returns `None` when both read as 0 (or are absent),
+    /// because ProofreadPage then adds no range.
     fn selected_range(
         from: Option<&str>,
         to: Option<&str>,
         page_count: u32,
-    ) -> Result<std::ops::RangeInclusive<u32>, PagesTagError> {
-        let first = from
-            .map(|value| parse_number("from", value))
-            .transpose()?
-            .filter(|&n| n != 0)
-            .unwrap_or(1);
-        let last = to
-            .map(|value| parse_number("to", value))
-            .transpose()?
-            .filter(|&n| n != 0)
-            .unwrap_or(page_count);
+    ) -> Result<Option<std::ops::RangeInclusive<u32>>, PagesTagError> {
+        let from = from.map(|value| parse_number("from", value)).transpose()?.unwrap_or(0);
+        let to = to.map(|value| parse_number("to", value)).transpose()?.unwrap_or(0);
+        if from == 0 && to == 0 {
+            return Ok(None);
+        }
+        let first = if from == 0 { 1 } else { from };
+        let last = if to == 0 { page_count } else { to };
         if !(1 <= first && first <= last && last <= page_count) {
             let (attribute, value) = if last > page_count {
                 ("to", last)
@@ -206,7 +200,7 @@ impl PagesTag {
                 page_count,
             });
         }
-        Ok(first..=last)
+        Ok(Some(first..=last))
     }
 
     /// Writes the tag Split writes after the pages of one file:
@@ -470,6 +464,16 @@ mod tests {
     fn expand_table_of_contents() {
         assert_eq!(tag("<pages index=A header=1 />").file_pages(10), Ok(vec![]));
         assert_eq!(tag("<pages index=A from=0 />").file_pages(10), Ok(vec![]));
+        assert_eq!(tag("<pages index=A from=00 />").file_pages(10), Ok(vec![]));
+        assert_eq!(tag("<pages index=A from=00 to=2 />").file_pages(10), Ok(vec![1, 2]));
+        assert_eq!(
+            tag("<pages index=A from=1 to=3 step=0 />").file_pages(10),
+            Ok(vec![1, 2, 3])
+        );
+        assert_eq!(
+            tag("<pages index=A from=1 to=3 step=00 />").file_pages(10),
+            Ok(vec![1, 2, 3])
+        );
     }
 
     #[test]
