@@ -5,11 +5,12 @@
 //!
 //! * `N=M` with numbers: from file page `N` on, the printed number is the file page minus
 //!   `N - M` (the last such attribute with `N` ≤ `n` wins);
-//! * `N=…` or `AtoB=…` (optionally `AtoBeven` / `AtoBodd`) with a range containing `n`:
-//!   a display mode (`roman`, `highroman`, `folio`, `folioroman`, `foliohighroman`, or a
-//!   numbering system such as `beng`, `deva`, `thai`), `empty` (no text on the page), or any
-//!   other text as a literal label (`Cover`, `-`). Values may combine parts with `;`
-//!   (`1;roman`), and a numeric part sets the offset as above;
+//! * `N=…` or `AtoB=…` (optionally `AtoBeven` / `AtoBodd`) applies when its range contains
+//!   `n`. Its value is a display mode (`roman`, `highroman`, `folio`, `folioroman`,
+//!   `foliohighroman`, or a numbering system such as `beng`, `deva`, `thai`), or `empty`
+//!   (no text on the page), or else a literal label (`Cover`, `-`);
+//! * a value may combine parts with `;` (`1;roman`), and a numeric part sets the offset
+//!   as above;
 //! * folio modes count two file pages per printed leaf, recto then verso, starting at
 //!   the first page of the range;
 //! * other attributes (`from`, `to`) only limit the display and do not change labels.
