@@ -257,7 +257,7 @@ pub fn parse_page_list(attribute: &'static str, value: &str, page_count: u32) ->
 }
 
 /// Finds every `<pages>` tag of a wikitext, in both spellings, in text order. Tags inside
-/// HTML comments are skipped.
+/// HTML comments and `<nowiki>` elements are skipped.
 pub fn find_pages_tags(wikitext: &str) -> Vec<PagesTag> {
     let mut tags = Vec::new();
     let mut position = 0;
@@ -275,6 +275,10 @@ pub fn find_pages_tags(wikitext: &str) -> Vec<PagesTag> {
             };
             continue;
         }
+        if let Some(end) = nowiki_end(remaining) {
+            position = start + end;
+            continue;
+        }
         let found = if remaining.starts_with('<') {
             read_extension_tag(wikitext, start)
         } else {
@@ -289,6 +293,31 @@ pub fn find_pages_tags(wikitext: &str) -> Vec<PagesTag> {
         }
     }
     tags
+}
+
+/// Length of a `<nowiki>…</nowiki>` element (or `<nowiki/>`) at the start of `text`, whose
+/// content the parser leaves as text. An unclosed `<nowiki>` is plain text as well, so
+/// only its opening tag is skipped.
+fn nowiki_end(text: &str) -> Option<usize> {
+    if !starts_with_ignore_case(text, "<nowiki") {
+        return None;
+    }
+    let after_name = &text["<nowiki".len()..];
+    if !after_name.starts_with(|c: char| c.is_whitespace() || c == '/' || c == '>') {
+        return None;
+    }
+    let open_end = "<nowiki".len() + after_name.find('>')? + 1;
+    if text[..open_end].ends_with("/>") {
+        return Some(open_end);
+    }
+    let content = &text[open_end..];
+    let close = content
+        .match_indices("</")
+        .find(|(at, _)| starts_with_ignore_case(&content[at + 2..], "nowiki>"));
+    Some(match close {
+        Some((at, _)) => open_end + at + "</nowiki>".len(),
+        None => open_end,
+    })
 }
 
 fn starts_with_ignore_case(text: &str, prefix: &str) -> bool {
@@ -426,6 +455,14 @@ mod tests {
     fn skips_comments_and_other_tags() {
         assert!(find_pages_tags("<!-- <pages index=X from=1 /> --> <pagesx index=Y/> <pagelist />").is_empty());
         assert!(find_pages_tags("<pages index=X from=1 to=2>never closed").is_empty());
+    }
+
+    #[test]
+    fn skips_nowiki() {
+        assert!(find_pages_tags("<nowiki><pages index=X from=1 /></nowiki>").is_empty());
+        assert!(find_pages_tags("<NOWIKI >{{#tag:pages||index=X|from=1}}</NoWiki>").is_empty());
+        assert_eq!(find_pages_tags("<nowiki/><pages index=X from=1 />").len(), 1);
+        assert_eq!(find_pages_tags("<nowiki>unclosed <pages index=X from=1 />").len(), 1);
     }
 
     #[test]
