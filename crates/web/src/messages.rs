@@ -46,3 +46,9 @@ pub fn internal_error() -> String {
 }
 
 pub const STATUS_TITLE: &str = "phetools status";
+
+/// Text of `/hocr_cgi.py`'s 400 answer, as the former tool wrote it.
+pub const HOCR_BAD_REQUEST: &str = "400 Bad Request";
+
+/// Text of `/hocr_cgi.py`'s 500 answer, as the former tool wrote it.
+pub const HOCR_INTERNAL_ERROR: &str = "500 Internal Server Error";
