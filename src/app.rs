@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+use phetools_hocr::{HocrHandler, HocrStore};
 use phetools_queue::{Registry, WorkerPool};
 use phetools_stream::{Rules, StreamConsumer};
 use phetools_textlayer::{TextLayerHandler, TextLayerStore};
@@ -64,7 +65,7 @@ pub async fn migrate(config: &Config) -> anyhow::Result<()> {
     apply_migrations(&pool).await
 }
 
-async fn apply_migrations(pool: &PgPool) -> anyhow::Result<()> {
+pub async fn apply_migrations(pool: &PgPool) -> anyhow::Result<()> {
     MIGRATOR.run(pool).await.context("database migration failed")?;
     info!("database schema is up to date");
     Ok(())
@@ -95,7 +96,7 @@ pub async fn run_roles(config: &Config, roles: Roles) -> anyhow::Result<()> {
         });
     }
     if roles.serve {
-        let state = phetools_web::AppState::new(pool.clone());
+        let state = phetools_web::AppState::with_hocr_config(pool.clone(), &config.hocr);
         let listen = config.listen;
         let token = shutdown.clone();
         tasks.spawn(async move { ("serve", phetools_web::serve(listen, state, token).await) });
@@ -137,14 +138,25 @@ fn registry(config: &Config, pool: &PgPool) -> anyhow::Result<Registry> {
     let downloader =
         Downloader::new(config.download.clone(), &config.wiki.user_agent).context("invalid [download] settings")?;
     let text_layers = TextLayerHandler::new(
+        wiki.clone(),
+        downloader.clone(),
+        TextLayerStore::new(pool.clone()),
+        config.extract.clone(),
+    );
+    // Pages without a text layer get an empty hOCR page until an OCR engine
+    // is given with `HocrHandler::with_recognizer`.
+    let hocr = HocrHandler::new(
         wiki,
         downloader,
         TextLayerStore::new(pool.clone()),
+        HocrStore::new(pool.clone()),
         config.extract.clone(),
+        config.hocr.clone(),
     );
 
     let mut registry = Registry::new();
     registry.register(phetools_textlayer::JOB_KIND, text_layers);
+    registry.register(phetools_hocr::JOB_KIND, hocr);
     Ok(registry)
 }
 

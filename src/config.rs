@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
+use phetools_hocr::HocrConfig;
 use phetools_queue::QueueConfig;
 use phetools_stream::StreamConfig;
 use phetools_textlayer::ExtractConfig;
@@ -39,6 +40,7 @@ pub struct Config {
     pub wiki: WikiConfig,
     pub download: DownloadConfig,
     pub extract: ExtractConfig,
+    pub hocr: HocrConfig,
 }
 
 impl Default for Config {
@@ -54,6 +56,7 @@ impl Default for Config {
             wiki: WikiConfig::default(),
             download: DownloadConfig::default(),
             extract: ExtractConfig::default(),
+            hocr: HocrConfig::default(),
         }
     }
 }
@@ -306,6 +309,7 @@ mod tests {
         assert_eq!(config.wiki, defaults.wiki);
         assert_eq!(config.download, defaults.download);
         assert_eq!(config.extract, defaults.extract);
+        assert_eq!(config.hocr, defaults.hocr);
     }
 
     #[test]

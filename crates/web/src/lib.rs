@@ -1,9 +1,11 @@
-//! The web server: health check, job and text-layer API, and the status page.
+//! The web server: health check, job and text-layer API, the status page, and
+//! the legacy `/hocr_cgi.py` endpoint.
 //!
 //! Routes under `/api/` return JSON with `Access-Control-Allow-Origin: *`, because
 //! on-wiki gadgets call them from the browser.
 
 mod error;
+mod hocr_cgi;
 mod html;
 pub mod legacy;
 mod messages;
@@ -11,9 +13,11 @@ mod routes;
 mod status_page;
 
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use axum::routing::get;
 use axum::Router;
+use phetools_hocr::{HocrConfig, HocrService, HocrStore};
 use phetools_queue::{JobWaiter, Queue};
 use phetools_textlayer::TextLayerStore;
 use sqlx::PgPool;
@@ -31,14 +35,25 @@ pub struct AppState {
     pub text_layers: TextLayerStore,
     /// Lets requests wait for the job they enqueued.
     pub waiter: JobWaiter,
+    /// Answers `/hocr_cgi.py?cmd=hocr`.
+    pub hocr: HocrService,
 }
 
 impl AppState {
     pub fn new(pool: PgPool) -> Self {
+        AppState::with_hocr_config(pool, &HocrConfig::default())
+    }
+
+    pub fn with_hocr_config(pool: PgPool, hocr: &HocrConfig) -> Self {
         AppState {
             queue: Queue::new(pool.clone()),
             text_layers: TextLayerStore::new(pool.clone()),
             waiter: JobWaiter::new(pool.clone()),
+            hocr: HocrService::new(
+                HocrStore::new(pool.clone()),
+                Queue::new(pool.clone()),
+                Duration::from_secs(hocr.failed_build_retry_secs),
+            ),
             pool,
         }
     }
@@ -56,6 +71,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(routes::healthz))
         .route("/status", get(status_page::status))
+        .route("/hocr_cgi.py", get(hocr_cgi::hocr_cgi))
         .nest("/api/v1", api)
         .layer(TraceLayer::new_for_http())
         .with_state(state)
