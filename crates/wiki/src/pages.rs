@@ -259,9 +259,17 @@ mod tests {
         let site = site_data_from("en.wikisource.org", &siteinfo["query"], Some(&proofreadinfo["query"])).unwrap();
         let response = fixture("prop-proofread.enwikisource.DERIVED.json");
         let page = first_page("en.wikisource.org", &response).unwrap();
-        let title = site.parse_title("en.wikisource.org", page["title"].as_str().unwrap()).unwrap();
+        let title = site
+            .parse_title("en.wikisource.org", page["title"].as_str().unwrap())
+            .unwrap();
         let quality = quality_level(&site, &title, page, None);
-        assert_eq!(quality, Some(QualityLevel { level: 4, from_api: true }));
+        assert_eq!(
+            quality,
+            Some(QualityLevel {
+                level: 4,
+                from_api: true
+            })
+        );
     }
 
     #[test]

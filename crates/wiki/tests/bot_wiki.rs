@@ -308,3 +308,56 @@ async fn wrong_bot_password_fails_clearly() {
     assert!(message.contains("wrongpassword"), "{message}");
     assert!(!message.contains("wrongwrongwrong"), "{message}");
 }
+
+/// A `tracing` writer that keeps everything written to it.
+#[derive(Clone, Default)]
+struct CapturedLog(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for CapturedLog {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn password_never_logged() {
+    let Some(wiki) = test_wiki() else { return };
+    let Credentials::BotPassword { password, .. } = &wiki.bot else {
+        panic!("the test wiki logs in with a bot password");
+    };
+    let password = password.expose().to_owned();
+    let log = CapturedLog::default();
+    let writer = log.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let bots = wiki.bots();
+    let bot = bots.bot(DOMAIN).unwrap();
+    let title = bot.parse_title(&unique_title("Log test")).await.unwrap();
+    bot.create_page(&title, "logged edit", "phetools test").await.unwrap();
+    let bad = WikiBots::new(
+        wiki.config(),
+        Some(Credentials::BotPassword {
+            user: "PheBot@phebot".to_owned(),
+            password: Secret::new("wrongwrongwrongwrongwrongwrong00"),
+        }),
+    )
+    .unwrap();
+    bad.bot(DOMAIN).unwrap().identity().await.unwrap_err();
+    tracing::error!(credentials = ?wiki.bot, "credentials in a log line");
+
+    let log = String::from_utf8(log.0.lock().unwrap().clone()).unwrap();
+    assert!(log.contains("logged in"), "the capture missed the login: {log}");
+    assert!(log.contains("API request"), "the capture missed the requests: {log}");
+    assert!(!log.contains(&password), "the bot password reached the log");
+    assert!(!log.contains("wrongwrongwrong"), "a wrong bot password reached the log");
+}
