@@ -239,6 +239,7 @@ pub(crate) fn pagequality_tag_level(wikitext: &str) -> Option<u8> {
 mod tests {
     use super::*;
 
+    use crate::site::site_data_from;
     use crate::test_fixtures::api_response as fixture;
 
     #[test]
