@@ -10,7 +10,7 @@ use phetools_hocr::HocrConfig;
 use phetools_queue::QueueConfig;
 use phetools_stream::StreamConfig;
 use phetools_textlayer::ExtractConfig;
-use phetools_wiki::{DownloadConfig, WikiConfig};
+use phetools_wiki::{Credentials, DownloadConfig, WikiConfig};
 use serde::Deserialize;
 
 use crate::secret::{read_secret_file, Secret};
@@ -122,6 +122,11 @@ impl Config {
                 format!("invalid PHETOOLS_WORKERS {workers:?}: expected a whole number of at least 1")
             })?;
         }
+        if let Some(rate) = environment.var("PHETOOLS_EDITS_PER_MINUTE") {
+            self.wiki.edits_per_minute = rate.parse().ok().filter(|rate| *rate >= 1).with_context(|| {
+                format!("invalid PHETOOLS_EDITS_PER_MINUTE {rate:?}: expected a whole number of at least 1")
+            })?;
+        }
         if let Some(path) = environment.var("PHETOOLS_DATABASE_URL_FILE") {
             self.database_url_file = Some(PathBuf::from(path));
         }
@@ -155,6 +160,16 @@ impl Config {
             ),
         }
     }
+}
+
+/// Returns the bot credentials: a bot password (`PHETOOLS_BOT_USER` with
+/// `PHETOOLS_BOT_PASSWORD` or `PHETOOLS_BOT_PASSWORD_FILE`) or an OAuth 2 token
+/// (`PHETOOLS_OAUTH_TOKEN` or `PHETOOLS_OAUTH_TOKEN_FILE`); `None` when none is set,
+/// and the wiki client then reads anonymously and cannot edit.
+// NOTE: no command edits yet; Match & Split and the other editing jobs call this.
+#[allow(dead_code)]
+pub fn bot_credentials(environment: &dyn Environment) -> anyhow::Result<Option<Credentials>> {
+    Credentials::from_env(|name| environment.var(name)).context("invalid bot credentials")
 }
 
 fn split_list(raw: &str) -> Vec<String> {
@@ -310,6 +325,27 @@ mod tests {
         assert_eq!(config.download, defaults.download);
         assert_eq!(config.extract, defaults.extract);
         assert_eq!(config.hocr, defaults.hocr);
+    }
+
+    #[test]
+    fn bot_credentials_from_environment() {
+        assert_eq!(bot_credentials(&environment(&[])).unwrap(), None);
+        let credentials = bot_credentials(&environment(&[
+            ("PHETOOLS_BOT_USER", "PheBot@phebot"),
+            ("PHETOOLS_BOT_PASSWORD", "0123456789abcdefghijklmnopqrstuv"),
+        ]))
+        .unwrap()
+        .unwrap();
+        assert!(matches!(credentials, Credentials::BotPassword { .. }));
+        let error = bot_credentials(&environment(&[("PHETOOLS_BOT_USER", "PheBot@phebot")])).unwrap_err();
+        assert!(format!("{error:#}").contains("PHETOOLS_BOT_PASSWORD"), "{error:#}");
+    }
+
+    #[test]
+    fn edits_per_minute_from_environment() {
+        let config = Config::load(None, &environment(&[("PHETOOLS_EDITS_PER_MINUTE", "6")])).unwrap();
+        assert_eq!(config.wiki.edits_per_minute, 6);
+        assert!(Config::load(None, &environment(&[("PHETOOLS_EDITS_PER_MINUTE", "0")])).is_err());
     }
 
     #[test]

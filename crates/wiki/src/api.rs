@@ -89,8 +89,8 @@ fn bearer_header(token: &Secret) -> Result<reqwest::header::HeaderValue, WikiErr
     Ok(value)
 }
 
-/// Seconds of a `Retry-After` header given as a number. The HTTP-date form is
-/// not used by MediaWiki nor by Wikimedia's edge, and counts as absent.
+/// Seconds of a `Retry-After` header given as a number, the form MediaWiki
+/// 1.39 sends. An HTTP-date counts as absent, and the backoff delay applies.
 fn retry_after_secs(headers: &HeaderMap) -> Option<u64> {
     headers.get(RETRY_AFTER)?.to_str().ok()?.trim().parse().ok()
 }

@@ -10,6 +10,12 @@
 //!   an OAuth 2 token ([`Credentials`]), page reads with revision, author and
 //!   quality level, edits that detect conflicts ([`Bot::save_page`]), and site
 //!   data with the title codec ([`Bot::site`]).
+//!
+//!   `mwbot` 0.8.0-rc.1 is not used for edits: it sends no `basetimestamp`
+//!   or `starttimestamp`, checks `{{nobots}}` through Parsoid HTML (an extra
+//!   REST request, absent on plain MediaWiki installs), and has one edit
+//!   delay per bot instead of a pacer per wiki. The bot sends its own
+//!   requests over the session that `mwapi` logs in.
 //! * [`file_dbkey`] normalises a file name to the form MediaWiki stores.
 
 mod api;

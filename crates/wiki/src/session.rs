@@ -2,9 +2,9 @@
 //! and writes that recover from a stale token or a lost session.
 //!
 //! `mwapi` performs the login (login token, `action=login` with the bot
-//! password) and keeps the session cookies in its HTTP client; the requests
-//! themselves go through [`Transport`], which reports `Retry-After` for HTTP 503
-//! too and decodes errors into [`WikiError`].
+//! password) and keeps the session cookies in its HTTP client. The requests
+//! themselves go through [`Transport`], which also reports `Retry-After` for
+//! HTTP 503 and decodes errors into [`WikiError`].
 
 use std::time::Duration;
 
@@ -21,10 +21,10 @@ use crate::retry::{with_retries, RetryPolicy};
 
 /// The `assert` parameter of writes, chosen from the rights of the account.
 ///
-/// `assert=bot` when the account has the `bot` right, so that losing the bot
-/// flag (or a bot password without the `highvolume` grant) stops the edits
-/// instead of flooding recent changes; `assert=user` otherwise, so that a
-/// tool account without the flag still edits, but never logged out.
+/// `assert=bot` when the account has the `bot` right. Losing the bot flag, or
+/// a bot password without the `highvolume` grant, then stops the edits instead
+/// of flooding recent changes. `assert=user` otherwise, so that a tool account
+/// without the flag still edits, but never logged out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AssertMode {
     Bot,
@@ -98,15 +98,23 @@ impl SessionManager {
         read_with(&transport, self.retry_policy(), params).await
     }
 
-    /// Sends a write (POST) with a CSRF token and `assert`. A `badtoken`
-    /// answer makes the session fetch a new token and send the write once
-    /// more; a failed `assert` (the session expired) makes it log in again
-    /// and send once more.
+    /// Sends a write (POST) with a CSRF token and `assert`. After a `badtoken`
+    /// error the session fetches a new token and sends the write once more.
+    /// After a failed `assert` (the session expired) it logs in again and
+    /// sends the write once more.
     pub async fn write(&self, params: &[(&str, &str)]) -> Result<Value, WikiError> {
         let mut token_refreshed = false;
         let mut logged_in_again = false;
+        let mut lost_session: Option<(AssertMode, WikiError)> = None;
         loop {
             let (transport, token, assert) = self.write_context().await?;
+            if let Some((AssertMode::Bot, error)) = lost_session.take() {
+                if assert != AssertMode::Bot {
+                    // The new session lacks the bot right: editing on as a
+                    // plain user would hide that the bot flag was lost.
+                    return Err(error);
+                }
+            }
             let mut request: Vec<(&str, &str)> = params.to_vec();
             request.push(("assert", assert.param()));
             request.push(("token", &token));
@@ -123,9 +131,10 @@ impl SessionManager {
                     token_refreshed = true;
                     self.forget_token().await;
                 }
-                Err(WikiError::AssertFailed { ref code, .. }) if !logged_in_again => {
-                    warn!(domain = %self.domain, code, "session lost; logging in again");
+                Err(error @ WikiError::AssertFailed { .. }) if !logged_in_again => {
+                    warn!(domain = %self.domain, %error, "session lost; logging in again");
                     logged_in_again = true;
+                    lost_session = Some((assert, error));
                     *self.session.lock().await = None;
                 }
                 result => return result,
