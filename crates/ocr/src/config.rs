@@ -23,7 +23,10 @@ pub struct OcrConfig {
     pub default_language: String,
     /// Resolution given to tesseract, in dots per inch, when an image has no
     /// resolution or one that cannot be a scan (outside 70 to 2400 dpi, or a
-    /// page wider than 20 inches at that resolution).
+    /// page wider than 20 inches at that resolution). 0 lets tesseract estimate
+    /// it from the height of the text lines, which read a 150 dpi test page as
+    /// well as its true resolution did, while a fixed 300 dpi raised its
+    /// character error rate from 4.4 % to 7.6 % (tesseract 5.3.0).
     pub default_dpi: u32,
     /// Turn pages by the orientation that tesseract's OSD detects before recognition.
     pub detect_orientation: bool,
@@ -64,7 +67,7 @@ impl Default for OcrConfig {
             page_timeout_secs: 120,
             tessdata_dir: PathBuf::from("/usr/share/tesseract-ocr/5/tessdata"),
             default_language: "eng".to_owned(),
-            default_dpi: 300,
+            default_dpi: 0,
             detect_orientation: true,
             request_wait_secs: 50,
             job_priority: 50,

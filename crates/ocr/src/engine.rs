@@ -12,7 +12,8 @@ use std::ptr;
 use std::time::Duration;
 
 use leptonica_sys::{
-    pixDestroy, pixGetHeight, pixGetWidth, pixGetXRes, pixReadHeaderMem, pixReadMem, pixRotateOrth, Pix,
+    pixDestroy, pixGetHeight, pixGetWidth, pixGetXRes, pixReadHeaderMem, pixReadMem, pixRotateOrth, pixSetResolution,
+    Pix,
 };
 use tesseract_sys::{
     TessBaseAPI, TessBaseAPICreate, TessBaseAPIDelete, TessBaseAPIDetectOrientationScript, TessBaseAPIEnd,
@@ -30,8 +31,6 @@ const CREDIBLE_DPI: std::ops::RangeInclusive<i32> = 70..=2400;
 /// wider than this means the resolution is wrong, as in a 400 dpi scan that
 /// claims 96 dpi.
 const MAX_PAGE_WIDTH_INCHES: i32 = 20;
-/// Page separator that the tesseract command line appends to each page of its text output.
-pub const PAGE_SEPARATOR: &str = "\u{c}";
 /// Orientation confidence below which OSD's answer is ignored and the page is
 /// read as it is. tesseract's own `min_orientation_margin` default is 7; lower
 /// values here still turned the rotated test page reliably.
@@ -151,16 +150,26 @@ impl Image {
         unsafe { pixGetXRes(self.pix) }
     }
 
-    /// Returns the resolution to give tesseract: the stored one when it can be
-    /// a scan's, otherwise `default_dpi`.
-    pub fn effective_dpi(&self, default_dpi: u32) -> i32 {
+    /// Returns the resolution to give tesseract: the stored one when it can be a
+    /// scan's, otherwise `default_dpi`, or `None` when `default_dpi` is 0.
+    pub fn effective_dpi(&self, default_dpi: u32) -> Option<i32> {
         let stored = self.stored_dpi();
         let credible = CREDIBLE_DPI.contains(&stored) && (self.width() as i32) / stored <= MAX_PAGE_WIDTH_INCHES;
         if credible {
-            stored
+            Some(stored)
+        } else if default_dpi > 0 {
+            Some(default_dpi as i32)
         } else {
-            default_dpi as i32
+            None
         }
+    }
+
+    /// Clears the stored resolution. tesseract 5.3 then estimates the resolution
+    /// from the height of the text lines ("Estimating resolution as …"), as it
+    /// does for an image without one.
+    pub fn clear_resolution(&mut self) {
+        // SAFETY: `pix` is a live Pix owned by self.
+        unsafe { pixSetResolution(self.pix, 0, 0) };
     }
 
     /// Returns the image turned clockwise by `quarter_turns` × 90°.
@@ -223,13 +232,14 @@ impl Engine {
         self.pages
     }
 
-    /// Recognises `image` and returns its text as the tesseract command line
-    /// writes it: UTF-8 lines followed by the page separator `\f`.
+    /// Recognises `image` and returns its text as the tesseract 5.3 command line
+    /// writes it for one page: UTF-8 lines, without the `\f` page separator,
+    /// which tesseract 5 writes only between pages.
     pub fn recognize(
         &mut self,
         image: &Image,
         options: &PageOptions,
-        dpi: i32,
+        dpi: Option<i32>,
         deadline: Duration,
     ) -> Result<String, EngineError> {
         if options.psm > 13 {
@@ -240,7 +250,9 @@ impl Engine {
         unsafe {
             TessBaseAPISetPageSegMode(self.handle, u32::from(options.psm));
             TessBaseAPISetImage2(self.handle, image.pix);
-            TessBaseAPISetSourceResolution(self.handle, dpi);
+            if let Some(dpi) = dpi {
+                TessBaseAPISetSourceResolution(self.handle, dpi);
+            }
         }
         if let Some(crop) = options.crop {
             check_crop(crop, image)?;
@@ -276,7 +288,7 @@ impl Engine {
             TessDeleteText(raw);
             text
         };
-        Ok(text + PAGE_SEPARATOR)
+        Ok(text)
     }
 }
 
@@ -353,7 +365,7 @@ impl OrientationDetector {
     /// Returns `image` turned upright, with the clockwise quarter turns applied,
     /// when OSD detects with enough confidence that it is turned; `None` when it
     /// is upright or OSD cannot tell.
-    pub fn upright(&mut self, image: &Image, dpi: i32) -> Result<Option<(Image, i32)>, EngineError> {
+    pub fn upright(&mut self, image: &Image, dpi: Option<i32>) -> Result<Option<(Image, i32)>, EngineError> {
         let handle = self.engine.handle;
         let (mut degrees, mut confidence, mut script_confidence): (c_int, f32, f32) = (0, 0.0, 0.0);
         let mut script: *const c_char = ptr::null();
@@ -361,7 +373,9 @@ impl OrientationDetector {
         let detected = unsafe {
             TessBaseAPISetPageSegMode(handle, 0);
             TessBaseAPISetImage2(handle, image.pix);
-            TessBaseAPISetSourceResolution(handle, dpi);
+            if let Some(dpi) = dpi {
+                TessBaseAPISetSourceResolution(handle, dpi);
+            }
             TessBaseAPIDetectOrientationScript(
                 handle,
                 &mut degrees,

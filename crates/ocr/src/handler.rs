@@ -56,7 +56,7 @@ impl OcrPayload {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OcrJobResult {
     pub text: String,
-    pub dpi: i32,
+    pub dpi: Option<i32>,
     pub quarter_turns: i32,
     pub seconds: f64,
 }

@@ -37,8 +37,8 @@ struct Task {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PageText {
     pub text: String,
-    /// Resolution given to tesseract.
-    pub dpi: i32,
+    /// Resolution given to tesseract; `None` when tesseract estimated it.
+    pub dpi: Option<i32>,
     /// Quarter turns clockwise applied before recognition (0 when upright).
     pub quarter_turns: i32,
     pub seconds: f64,
@@ -224,8 +224,11 @@ fn recognize_page(
     options: &PageOptions,
 ) -> Result<PageText, EngineError> {
     let started = Instant::now();
-    let image = Image::decode(bytes, settings.max_image_pixels)?;
+    let mut image = Image::decode(bytes, settings.max_image_pixels)?;
     let dpi = image.effective_dpi(settings.default_dpi);
+    if dpi.is_none() {
+        image.clear_resolution();
+    }
 
     let mut quarter_turns = 0;
     let upright = if settings.detect_orientation && options.crop.is_none() {
