@@ -9,7 +9,8 @@
 //! tie-breaking (lowest `a` index, then lowest `b` index), but reads it from the
 //! diagonal runs of equal tokens, computed once, in place of difflib's per-call
 //! table. The block recursion and the merging of adjacent blocks follow difflib
-//! step by step.
+//! step by step. A matcher can be rebuilt for another pair of sequences, which
+//! keeps its buffers.
 
 use std::hash::Hash;
 
@@ -40,7 +41,7 @@ struct Cell {
 }
 
 /// Compares two token sequences like `difflib.SequenceMatcher(None, a, b)`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct SequenceMatcher {
     /// `a` as local ids: the id of the equal `b` token, or [`ABSENT`].
     a: Vec<u32>,
@@ -49,6 +50,13 @@ pub struct SequenceMatcher {
     /// Every pair of equal tokens that difflib's longest-match search visits,
     /// ordered by `i`, then `j`, as the search visits them.
     cells: Vec<Cell>,
+    /// The cells with a run of 2 or more, in the same order. Most cells of a
+    /// text end a run of 1, so this list is much shorter.
+    chained_cells: Vec<Cell>,
+    /// difflib's `b2j` without popular ids: the positions of local id `t` in `b`
+    /// are `b2j_positions[b2j_starts[t]..b2j_starts[t + 1]]`.
+    b2j_starts: Vec<u32>,
+    b2j_positions: Vec<u32>,
 }
 
 impl SequenceMatcher {
@@ -70,32 +78,46 @@ impl SequenceMatcher {
         Self::from_local_ids(a_ids, b_ids, ids.len())
     }
 
-    /// Builds a matcher for sequences of token ids below `remap.len()`, without
-    /// hashing. `remap` must contain only [`ABSENT`], and does again on return.
-    pub(crate) fn from_token_ids(a: &[u32], b: &[u32], remap: &mut [u32]) -> Self {
+    /// Rebuilds the matcher for sequences of token ids below `remap.len()`,
+    /// without hashing and reusing its buffers. `remap` must contain only
+    /// [`ABSENT`], and does again on return.
+    pub(crate) fn rebuild_from_token_ids(&mut self, a: &[u32], b: &[u32], remap: &mut [u32]) {
         let mut distinct = 0;
-        let b_ids: Vec<u32> = b
-            .iter()
-            .map(|&token| {
-                let local = &mut remap[token as usize];
-                if *local == ABSENT {
-                    *local = distinct;
-                    distinct += 1;
-                }
-                *local
-            })
-            .collect();
-        let a_ids = a.iter().map(|&token| remap[token as usize]).collect();
+        self.b.clear();
+        self.b.extend(b.iter().map(|&token| {
+            let local = &mut remap[token as usize];
+            if *local == ABSENT {
+                *local = distinct;
+                distinct += 1;
+            }
+            *local
+        }));
+        self.a.clear();
+        self.a.extend(a.iter().map(|&token| remap[token as usize]));
         for &token in b {
             remap[token as usize] = ABSENT;
         }
-        Self::from_local_ids(a_ids, b_ids, distinct as usize)
+        self.index(distinct as usize);
     }
 
     fn from_local_ids(a: Vec<u32>, b: Vec<u32>, distinct: usize) -> Self {
-        let (b2j_starts, b2j_positions) = index_positions(&b, distinct);
-        let cells = diagonal_cells(&a, &b2j_starts, &b2j_positions);
-        SequenceMatcher { a, b, cells }
+        let mut matcher = SequenceMatcher {
+            a,
+            b,
+            ..SequenceMatcher::default()
+        };
+        matcher.index(distinct);
+        matcher
+    }
+
+    /// Builds `b2j` and the cells from the local ids `a` and `b`, of which `b`
+    /// has `distinct` different ones.
+    fn index(&mut self, distinct: usize) {
+        index_positions(&self.b, distinct, &mut self.b2j_starts, &mut self.b2j_positions);
+        diagonal_cells(&self.a, &self.b2j_starts, &self.b2j_positions, &mut self.cells);
+        self.chained_cells.clear();
+        self.chained_cells
+            .extend(self.cells.iter().filter(|cell| cell.run >= 2));
     }
 
     /// Finds the longest matching block in `a[alo..ahi]` and `b[blo..bhi]`, as
@@ -104,25 +126,20 @@ impl SequenceMatcher {
     ///
     /// The ranges must lie within `a` and `b`.
     pub fn find_longest_match(&self, alo: usize, ahi: usize, blo: usize, bhi: usize) -> Match {
-        let (mut best_a, mut best_b, mut best_size) = (alo, blo, 0);
-        // difflib extends a run of pairs row by row from `alo` and `blo`, so the
-        // run ending at a pair, seen from inside the range, is the pair's whole
-        // diagonal run cut at row `alo` and column `blo`. Visiting the pairs in
-        // difflib's order and keeping the first longest gives its block.
-        let first = self.cells.partition_point(|cell| (cell.i as usize) < alo);
-        let end = first + self.cells[first..].partition_point(|cell| (cell.i as usize) < ahi);
-        for cell in &self.cells[first..end] {
-            let (i, j) = (cell.i as usize, cell.j as usize);
-            if j < blo || j >= bhi {
-                continue;
-            }
-            let size = (cell.run as usize).min(i + 1 - alo).min(j + 1 - blo);
-            if size > best_size {
-                best_size = size;
-                best_a = i + 1 - size;
-                best_b = j + 1 - size;
-            }
+        // A cell's size inside the range is at most its run. When a cell of a
+        // run of 2 or more reaches size 2, no cell of a run of 1 can reach or
+        // tie the best size, and `chained_cells` keeps difflib's visiting order,
+        // so its first cell of the best size is difflib's. Otherwise all cells
+        // decide.
+        let mut best = first_longest(&self.chained_cells, alo, ahi, blo, bhi);
+        if best.size < 2 {
+            best = first_longest(&self.cells, alo, ahi, blo, bhi);
         }
+        let Match {
+            a: mut best_a,
+            b: mut best_b,
+            size: mut best_size,
+        } = best;
 
         // Grow the block over equal tokens on both sides, popular ones included.
         // Without a junk function difflib's second pair of loops (over junk
@@ -174,6 +191,41 @@ impl SequenceMatcher {
     }
 }
 
+/// Returns the block of the first cell of `cells` in `a[alo..ahi]` and
+/// `b[blo..bhi]` whose run inside the range is the longest, or a block of size
+/// 0 at `(alo, blo)` when no cell lies in the range.
+///
+/// difflib extends a run of pairs row by row from `alo` and `blo`, so the run
+/// ending at a pair, seen from inside the range, is the pair's whole diagonal
+/// run cut at row `alo` and column `blo`. Visiting the pairs in difflib's order
+/// and keeping the first longest gives its block.
+fn first_longest(cells: &[Cell], alo: usize, ahi: usize, blo: usize, bhi: usize) -> Match {
+    let mut best = Match {
+        a: alo,
+        b: blo,
+        size: 0,
+    };
+    let first = cells.partition_point(|cell| (cell.i as usize) < alo);
+    let end = first + cells[first..].partition_point(|cell| (cell.i as usize) < ahi);
+    // `j - blo < bhi - blo` in unsigned arithmetic is `blo <= j < bhi`.
+    let width = bhi.wrapping_sub(blo);
+    for cell in &cells[first..end] {
+        let (i, j) = (cell.i as usize, cell.j as usize);
+        if j.wrapping_sub(blo) >= width {
+            continue;
+        }
+        let size = (cell.run as usize).min(i + 1 - alo).min(j + 1 - blo);
+        if size > best.size {
+            best = Match {
+                a: i + 1 - size,
+                b: j + 1 - size,
+                size,
+            };
+        }
+    }
+    best
+}
+
 /// Returns `2 * matched / (len_a + len_b)` for `blocks` of sequences of these
 /// lengths, or 1.0 when both are empty.
 pub fn ratio_of(blocks: &[Match], len_a: usize, len_b: usize) -> f64 {
@@ -185,9 +237,10 @@ pub fn ratio_of(blocks: &[Match], len_a: usize, len_b: usize) -> f64 {
     2.0 * matched as f64 / total as f64
 }
 
-/// Builds difflib's `b2j` with popular ids removed: returns the start of each id's
-/// positions (one extra entry at the end) and the positions themselves.
-fn index_positions(b: &[u32], distinct: usize) -> (Vec<u32>, Vec<u32>) {
+/// Builds difflib's `b2j` with popular ids removed into `starts`, the start of
+/// each id's positions (one extra entry at the end), and `positions`, the
+/// positions themselves.
+fn index_positions(b: &[u32], distinct: usize, starts: &mut Vec<u32>, positions: &mut Vec<u32>) {
     let mut counts = vec![0u32; distinct];
     for &id in b {
         counts[id as usize] += 1;
@@ -200,7 +253,7 @@ fn index_positions(b: &[u32], distinct: usize) -> (Vec<u32>, Vec<u32>) {
             }
         }
     }
-    let mut starts = Vec::with_capacity(distinct + 1);
+    starts.clear();
     let mut total = 0u32;
     for &count in &counts {
         starts.push(total);
@@ -208,22 +261,25 @@ fn index_positions(b: &[u32], distinct: usize) -> (Vec<u32>, Vec<u32>) {
     }
     starts.push(total);
 
-    let mut fill = starts[..distinct].to_vec();
-    let mut positions = vec![0u32; total as usize];
+    // `counts` becomes the next free slot of each id that is kept.
+    for (count, &start) in counts.iter_mut().zip(starts.iter()) {
+        *count = if *count > 0 { start } else { ABSENT };
+    }
+    positions.clear();
+    positions.resize(total as usize, 0);
     for (j, &id) in b.iter().enumerate() {
-        let id = id as usize;
-        if counts[id] > 0 {
-            positions[fill[id] as usize] = j as u32;
-            fill[id] += 1;
+        let slot = &mut counts[id as usize];
+        if *slot != ABSENT {
+            positions[*slot as usize] = j as u32;
+            *slot += 1;
         }
     }
-    (starts, positions)
 }
 
-/// Lists the pairs `a[i] == b[j]` with `j` in the positions of `a[i]`, in order,
-/// with the length of the diagonal run that each one ends.
-fn diagonal_cells(a: &[u32], b2j_starts: &[u32], b2j_positions: &[u32]) -> Vec<Cell> {
-    let mut cells: Vec<Cell> = Vec::with_capacity(b2j_positions.len());
+/// Lists into `cells` the pairs `a[i] == b[j]` with `j` in the positions of
+/// `a[i]`, in order, with the length of the diagonal run that each one ends.
+fn diagonal_cells(a: &[u32], b2j_starts: &[u32], b2j_positions: &[u32], cells: &mut Vec<Cell>) {
+    cells.clear();
     // The cells of the last row that had any, and that row.
     let mut previous_row = 0..0;
     let mut previous_i = None;
@@ -256,7 +312,6 @@ fn diagonal_cells(a: &[u32], b2j_starts: &[u32], b2j_positions: &[u32]) -> Vec<C
         previous_row = row_start..cells.len();
         previous_i = Some(i);
     }
-    cells
 }
 
 fn merge_adjacent(sorted: Vec<Match>, len_a: usize, len_b: usize) -> Vec<Match> {

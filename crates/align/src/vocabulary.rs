@@ -20,6 +20,8 @@ pub(crate) struct Vocabulary<'a> {
     long_ids: FxHashMap<Cow<'a, str>, u32>,
     /// [`ABSENT`] for every id, sized to the vocabulary before each comparison.
     remap: Vec<u32>,
+    /// The matcher of the last comparison, rebuilt in place for the next one.
+    matcher: SequenceMatcher,
 }
 
 /// Maximum length in bytes of a word that [`short_key`] packs into an integer.
@@ -143,18 +145,21 @@ impl<'a> Vocabulary<'a> {
             words.spans.push(0..0);
             words.ids.push(self.id(""));
         }
-        for (span, &id) in target.spans[first..last].iter().zip(&target.ids[first..last]) {
-            let clipped = span.start.max(start)..span.end.min(end);
-            if clipped.is_empty() {
-                continue;
-            }
-            let id = if clipped == *span {
-                id
-            } else {
-                self.id(&target.text[clipped.clone()])
-            };
-            words.spans.push(clipped.start - start..clipped.end - start);
-            words.ids.push(id);
+        // Only the first and the last word can stick out of the window; the
+        // words between keep their ids and move by `start`.
+        if first < last {
+            self.push_clipped_word(&mut words, target, first, start..end);
+        }
+        if last > first + 2 {
+            let inner = first + 1..last - 1;
+            words.ids.extend_from_slice(&target.ids[inner.clone()]);
+            let moved = target.spans[inner]
+                .iter()
+                .map(|span| span.start - start..span.end - start);
+            words.spans.extend(moved);
+        }
+        if last > first + 1 {
+            self.push_clipped_word(&mut words, target, last - 1, start..end);
         }
         let ends_in_word = words
             .spans
@@ -167,9 +172,35 @@ impl<'a> Vocabulary<'a> {
         words
     }
 
-    pub(crate) fn matcher(&mut self, a: &[u32], b: &[u32]) -> SequenceMatcher {
+    /// Appends target word `index` clipped to `window`, unless nothing of it is
+    /// left. A clipped word is a different word, with its own id.
+    fn push_clipped_word(
+        &mut self,
+        words: &mut WindowWords,
+        target: &TargetWords<'a>,
+        index: usize,
+        window: Range<usize>,
+    ) {
+        let span = &target.spans[index];
+        let clipped = span.start.max(window.start)..span.end.min(window.end);
+        if clipped.is_empty() {
+            return;
+        }
+        let id = if clipped == *span {
+            target.ids[index]
+        } else {
+            self.id(&target.text[clipped.clone()])
+        };
+        words
+            .spans
+            .push(clipped.start - window.start..clipped.end - window.start);
+        words.ids.push(id);
+    }
+
+    pub(crate) fn matcher(&mut self, a: &[u32], b: &[u32]) -> &SequenceMatcher {
         self.remap.resize(self.len(), ABSENT);
-        SequenceMatcher::from_token_ids(a, b, &mut self.remap)
+        self.matcher.rebuild_from_token_ids(a, b, &mut self.remap);
+        &self.matcher
     }
 }
 
