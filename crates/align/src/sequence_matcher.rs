@@ -8,7 +8,8 @@
 //! difflib. The longest-match search returns difflib's block, with its
 //! tie-breaking (lowest `a` index, then lowest `b` index), but reads it from the
 //! diagonal runs of equal tokens, computed once, in place of difflib's per-call
-//! table. The block recursion and the merging of adjacent blocks follow difflib
+//! table. Only the pairs that continue a run are stored: a range whose longest
+//! run is a single pair gets its first pair from `b2j` directly. The block recursion and the merging of adjacent blocks follow difflib
 //! step by step. A matcher can be rebuilt for another pair of sequences, which
 //! keeps its buffers.
 
@@ -32,7 +33,8 @@ pub struct Match {
 
 /// A pair `a[i] == b[j]` where `b[j]` is not popular: an entry of difflib's
 /// `b2j` for `a[i]`. `run` is the number of such pairs on the diagonal that end
-/// here: `(i, j)`, `(i - 1, j - 1)`, and so on.
+/// here: `(i, j)`, `(i - 1, j - 1)`, and so on. Stored cells have a run of 2
+/// or more.
 #[derive(Debug, Clone, Copy)]
 struct Cell {
     i: u32,
@@ -47,11 +49,9 @@ pub struct SequenceMatcher {
     a: Vec<u32>,
     /// `b` as local ids, dense from 0.
     b: Vec<u32>,
-    /// Every pair of equal tokens that difflib's longest-match search visits,
-    /// ordered by `i`, then `j`, as the search visits them.
-    cells: Vec<Cell>,
-    /// The cells with a run of 2 or more, in the same order. Most cells of a
-    /// text end a run of 1, so this list is much shorter.
+    /// The pairs of equal tokens that difflib's longest-match search visits
+    /// and that continue a run (run of 2 or more), ordered by `i`, then `j`, as
+    /// the search visits them. Most pairs of a text are a run of 1 alone.
     chained_cells: Vec<Cell>,
     /// difflib's `b2j` without popular ids: the positions of local id `t` in `b`
     /// are `b2j_positions[b2j_starts[t]..b2j_starts[t + 1]]`.
@@ -110,14 +110,49 @@ impl SequenceMatcher {
         matcher
     }
 
-    /// Builds `b2j` and the cells from the local ids `a` and `b`, of which `b`
-    /// has `distinct` different ones.
+    /// Builds `b2j` and the chained cells from the local ids `a` and `b`, of
+    /// which `b` has `distinct` different ones.
     fn index(&mut self, distinct: usize) {
         index_positions(&self.b, distinct, &mut self.b2j_starts, &mut self.b2j_positions);
-        diagonal_cells(&self.a, &self.b2j_starts, &self.b2j_positions, &mut self.cells);
-        self.chained_cells.clear();
-        self.chained_cells
-            .extend(self.cells.iter().filter(|cell| cell.run >= 2));
+        chained_cells(
+            &self.a,
+            &self.b,
+            &self.b2j_starts,
+            &self.b2j_positions,
+            &mut self.chained_cells,
+        );
+    }
+
+    /// Returns the positions in `b` of local id `id`: none when it is popular.
+    fn positions(&self, id: u32) -> &[u32] {
+        let id = id as usize;
+        &self.b2j_positions[self.b2j_starts[id] as usize..self.b2j_starts[id + 1] as usize]
+    }
+
+    /// Returns the first pair of difflib's visiting order in the range, as a
+    /// block of size 1, or a block of size 0 at `(alo, blo)` when there is none.
+    fn first_pair(&self, alo: usize, ahi: usize, blo: usize, bhi: usize) -> Match {
+        for (i, &id) in self.a.iter().enumerate().take(ahi).skip(alo) {
+            if id == ABSENT {
+                continue;
+            }
+            let positions = self.positions(id);
+            let first_in_range = positions.partition_point(|&j| (j as usize) < blo);
+            if let Some(&j) = positions.get(first_in_range) {
+                if (j as usize) < bhi {
+                    return Match {
+                        a: i,
+                        b: j as usize,
+                        size: 1,
+                    };
+                }
+            }
+        }
+        Match {
+            a: alo,
+            b: blo,
+            size: 0,
+        }
     }
 
     /// Finds the longest matching block in `a[alo..ahi]` and `b[blo..bhi]`, as
@@ -126,14 +161,14 @@ impl SequenceMatcher {
     ///
     /// The ranges must lie within `a` and `b`.
     pub fn find_longest_match(&self, alo: usize, ahi: usize, blo: usize, bhi: usize) -> Match {
-        // A cell's size inside the range is at most its run. When a cell of a
-        // run of 2 or more reaches size 2, no cell of a run of 1 can reach or
-        // tie the best size, and `chained_cells` keeps difflib's visiting order,
-        // so its first cell of the best size is difflib's. Otherwise all cells
-        // decide.
+        // A pair's run inside the range is at most its whole run. When a
+        // chained cell reaches size 2, no pair of a run of 1 can reach or tie
+        // the best size, and `chained_cells` keeps difflib's visiting order, so
+        // its first cell of the best size is difflib's. Otherwise no pair
+        // reaches size 2, and difflib keeps the first pair it visits.
         let mut best = first_longest(&self.chained_cells, alo, ahi, blo, bhi);
         if best.size < 2 {
-            best = first_longest(&self.cells, alo, ahi, blo, bhi);
+            best = self.first_pair(alo, ahi, blo, bhi);
         }
         let Match {
             a: mut best_a,
@@ -276,41 +311,39 @@ fn index_positions(b: &[u32], distinct: usize, starts: &mut Vec<u32>, positions:
     }
 }
 
-/// Lists into `cells` the pairs `a[i] == b[j]` with `j` in the positions of
-/// `a[i]`, in order, with the length of the diagonal run that each one ends.
-fn diagonal_cells(a: &[u32], b2j_starts: &[u32], b2j_positions: &[u32], cells: &mut Vec<Cell>) {
+/// Lists into `cells` the pairs `a[i] == b[j]`, with `j` in the positions of
+/// `a[i]`, that continue a run: `(i - 1, j - 1)` is such a pair too. They come
+/// in order, with the length of the diagonal run that each one ends.
+fn chained_cells(a: &[u32], b: &[u32], b2j_starts: &[u32], b2j_positions: &[u32], cells: &mut Vec<Cell>) {
+    let positions_of = |id: u32| &b2j_positions[b2j_starts[id as usize] as usize..b2j_starts[id as usize + 1] as usize];
     cells.clear();
-    // The cells of the last row that had any, and that row.
-    let mut previous_row = 0..0;
-    let mut previous_i = None;
-    for (i, &id) in a.iter().enumerate() {
-        if id == ABSENT {
-            continue;
-        }
-        let positions = &b2j_positions[b2j_starts[id as usize] as usize..b2j_starts[id as usize + 1] as usize];
-        if positions.is_empty() {
-            continue;
-        }
+    // The chained cells of row `i - 1`.
+    let mut row_above = 0..0;
+    for i in 1..a.len() {
+        let (id, id_above) = (a[i], a[i - 1]);
         let row_start = cells.len();
-        let mut above = if previous_i == i.checked_sub(1) {
-            previous_row.clone()
-        } else {
-            0..0
-        };
-        for &j in positions {
-            // Both rows are sorted by `j`, so the cell at `j - 1` above is found
-            // by moving forward.
-            while above.start < above.end && cells[above.start].j + 1 < j {
-                above.start += 1;
+        // The pair above-left exists when `b[j - 1]` is the token of row
+        // `i - 1` and that token is not popular.
+        if id != ABSENT && id_above != ABSENT && !positions_of(id_above).is_empty() {
+            let mut above = row_above.clone();
+            for &j in positions_of(id) {
+                if j == 0 || b[j as usize - 1] != id_above {
+                    continue;
+                }
+                // Both rows are sorted by `j`, so the chained cell at `j - 1`
+                // above, if any, is found by moving forward. Without one, the
+                // pair above-left is a run of 1.
+                while above.start < above.end && cells[above.start].j + 1 < j {
+                    above.start += 1;
+                }
+                let run = match cells.get(above.start) {
+                    Some(cell) if above.start < above.end && cell.j + 1 == j => cell.run + 1,
+                    _ => 2,
+                };
+                cells.push(Cell { i: i as u32, j, run });
             }
-            let run = match cells.get(above.start) {
-                Some(cell) if above.start < above.end && cell.j + 1 == j => cell.run + 1,
-                _ => 1,
-            };
-            cells.push(Cell { i: i as u32, j, run });
         }
-        previous_row = row_start..cells.len();
-        previous_i = Some(i);
+        row_above = row_start..cells.len();
     }
 }
 
@@ -340,6 +373,8 @@ fn merge_adjacent(sorted: Vec<Match>, len_a: usize, len_b: usize) -> Vec<Match> 
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
 
     fn blocks(a: &str, b: &str) -> Vec<(usize, usize, usize)> {
@@ -358,6 +393,78 @@ mod tests {
         assert_eq!(blocks("abxcd", "abcd"), vec![(0, 0, 2), (3, 2, 2), (5, 4, 0)]);
         assert_eq!(blocks(" abcd", "abcd abcd"), vec![(0, 4, 5), (5, 9, 0)]);
         assert_eq!(blocks("", ""), vec![(0, 0, 0)]);
+    }
+
+    /// difflib's `find_longest_match` as CPython writes it: the `j2len` table
+    /// rebuilt row by row, without the precomputed runs.
+    fn reference_longest_match(a: &[u8], b: &[u8], alo: usize, ahi: usize, blo: usize, bhi: usize) -> Match {
+        let mut b2j: std::collections::HashMap<u8, Vec<usize>> = std::collections::HashMap::new();
+        for (j, &token) in b.iter().enumerate() {
+            b2j.entry(token).or_default().push(j);
+        }
+        if b.len() >= AUTOJUNK_MIN_LEN {
+            b2j.retain(|_, positions| positions.len() <= b.len() / 100 + 1);
+        }
+        let (mut best_a, mut best_b, mut best_size) = (alo, blo, 0);
+        let mut j2len: std::collections::HashMap<usize, usize> = std::collections::HashMap::new();
+        for i in alo..ahi {
+            let mut next_j2len = std::collections::HashMap::new();
+            for &j in b2j.get(&a[i]).map_or(&[][..], Vec::as_slice) {
+                if j < blo {
+                    continue;
+                }
+                if j >= bhi {
+                    break;
+                }
+                let k = j.checked_sub(1).and_then(|left| j2len.get(&left)).copied().unwrap_or(0) + 1;
+                next_j2len.insert(j, k);
+                if k > best_size {
+                    (best_a, best_b, best_size) = (i + 1 - k, j + 1 - k, k);
+                }
+            }
+            j2len = next_j2len;
+        }
+        while best_a > alo && best_b > blo && a[best_a - 1] == b[best_b - 1] {
+            (best_a, best_b, best_size) = (best_a - 1, best_b - 1, best_size + 1);
+        }
+        while best_a + best_size < ahi && best_b + best_size < bhi && a[best_a + best_size] == b[best_b + best_size] {
+            best_size += 1;
+        }
+        Match {
+            a: best_a,
+            b: best_b,
+            size: best_size,
+        }
+    }
+
+    /// Sequences over a small alphabet, so that tokens repeat, and long
+    /// enough for `b` to reach the auto-junk length.
+    fn sequence(max_len: usize) -> impl Strategy<Value = Vec<u8>> {
+        (1u8..8).prop_flat_map(move |alphabet| proptest::collection::vec(0..alphabet, 0..max_len))
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+
+        #[test]
+        fn longest_match_equals_reference(
+            a in sequence(120),
+            b in sequence(320),
+            bounds in proptest::array::uniform4(0.0f64..=1.0),
+        ) {
+            let matcher = SequenceMatcher::new(&a, &b);
+            let cut = |fraction: f64, len: usize| (fraction * len as f64) as usize;
+            let (alo, ahi) = (cut(bounds[0].min(bounds[1]), a.len()), cut(bounds[0].max(bounds[1]), a.len()));
+            let (blo, bhi) = (cut(bounds[2].min(bounds[3]), b.len()), cut(bounds[2].max(bounds[3]), b.len()));
+            prop_assert_eq!(
+                matcher.find_longest_match(alo, ahi, blo, bhi),
+                reference_longest_match(&a, &b, alo, ahi, blo, bhi)
+            );
+            prop_assert_eq!(
+                matcher.find_longest_match(0, a.len(), 0, b.len()),
+                reference_longest_match(&a, &b, 0, a.len(), 0, b.len())
+            );
+        }
     }
 
     #[test]
