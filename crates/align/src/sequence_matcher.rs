@@ -407,9 +407,9 @@ mod tests {
         }
         let (mut best_a, mut best_b, mut best_size) = (alo, blo, 0);
         let mut j2len: std::collections::HashMap<usize, usize> = std::collections::HashMap::new();
-        for i in alo..ahi {
+        for (i, token) in a.iter().enumerate().take(ahi).skip(alo) {
             let mut next_j2len = std::collections::HashMap::new();
-            for &j in b2j.get(&a[i]).map_or(&[][..], Vec::as_slice) {
+            for &j in b2j.get(token).map_or(&[][..], Vec::as_slice) {
                 if j < blo {
                     continue;
                 }
