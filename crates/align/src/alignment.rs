@@ -292,14 +292,18 @@ fn push_page(output: &mut String, chunk: &str, prefix: &str, file: &str, page: u
 /// the last `</poem>`. Without either, the state is unchanged.
 fn poem_open_after(chunk: &str, in_poem: bool) -> bool {
     let text = chunk.strip_prefix('\n').unwrap_or(chunk).trim_start_matches(' ');
-    match (text.rfind("<poem>"), text.rfind("</poem>")) {
-        (None, None) => in_poem,
-        (Some(_), None) => true,
-        (None, Some(_)) => false,
-        (Some(open), Some(close)) if open > close => true,
-        (Some(open), Some(close)) if open < close => false,
-        _ => in_poem,
+    // The two tags cannot start at the same `<`, so the first tag found from
+    // the end is the later of the two.
+    for (position, _) in text.rmatch_indices('<') {
+        let rest = &text[position..];
+        if rest.starts_with("<poem>") {
+            return true;
+        }
+        if rest.starts_with("</poem>") {
+            return false;
+        }
     }
+    in_poem
 }
 
 fn push_tail(output: &mut String, tail: &str) {
@@ -349,5 +353,9 @@ mod tests {
         assert!(poem_open_after("<poem>a", false));
         assert!(!poem_open_after("<poem>a</poem>", true));
         assert!(poem_open_after("no tags", true));
+        assert!(!poem_open_after("no tags", false));
+        assert!(poem_open_after("</poem> <poem> a < b", false));
+        assert!(!poem_open_after("<poem></poem><poe", true));
+        assert!(!poem_open_after("<poem>\n</poem>", true));
     }
 }

@@ -8,8 +8,10 @@
 //! difflib. The longest-match search returns difflib's block, with its
 //! tie-breaking (lowest `a` index, then lowest `b` index), but reads it from the
 //! diagonal runs of equal tokens, computed once, in place of difflib's per-call
-//! table. The block recursion and the merging of adjacent blocks follow difflib
-//! step by step.
+//! table. Only the pairs that continue a run are stored: a range whose longest
+//! run is a single pair gets its first pair from `b2j` directly. The block recursion and the merging of adjacent blocks follow difflib
+//! step by step. A matcher can be rebuilt for another pair of sequences, which
+//! keeps its buffers.
 
 use std::hash::Hash;
 
@@ -31,7 +33,8 @@ pub struct Match {
 
 /// A pair `a[i] == b[j]` where `b[j]` is not popular: an entry of difflib's
 /// `b2j` for `a[i]`. `run` is the number of such pairs on the diagonal that end
-/// here: `(i, j)`, `(i - 1, j - 1)`, and so on.
+/// here: `(i, j)`, `(i - 1, j - 1)`, and so on. Stored cells have a run of 2
+/// or more.
 #[derive(Debug, Clone, Copy)]
 struct Cell {
     i: u32,
@@ -40,15 +43,20 @@ struct Cell {
 }
 
 /// Compares two token sequences like `difflib.SequenceMatcher(None, a, b)`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct SequenceMatcher {
     /// `a` as local ids: the id of the equal `b` token, or [`ABSENT`].
     a: Vec<u32>,
     /// `b` as local ids, dense from 0.
     b: Vec<u32>,
-    /// Every pair of equal tokens that difflib's longest-match search visits,
-    /// ordered by `i`, then `j`, as the search visits them.
-    cells: Vec<Cell>,
+    /// The pairs of equal tokens that difflib's longest-match search visits
+    /// and that continue a run (run of 2 or more), ordered by `i`, then `j`, as
+    /// the search visits them. Most pairs of a text are a run of 1 alone.
+    chained_cells: Vec<Cell>,
+    /// difflib's `b2j` without popular ids: the positions of local id `t` in `b`
+    /// are `b2j_positions[b2j_starts[t]..b2j_starts[t + 1]]`.
+    b2j_starts: Vec<u32>,
+    b2j_positions: Vec<u32>,
 }
 
 impl SequenceMatcher {
@@ -70,32 +78,81 @@ impl SequenceMatcher {
         Self::from_local_ids(a_ids, b_ids, ids.len())
     }
 
-    /// Builds a matcher for sequences of token ids below `remap.len()`, without
-    /// hashing. `remap` must contain only [`ABSENT`], and does again on return.
-    pub(crate) fn from_token_ids(a: &[u32], b: &[u32], remap: &mut [u32]) -> Self {
+    /// Rebuilds the matcher for sequences of token ids below `remap.len()`,
+    /// without hashing and reusing its buffers. `remap` must contain only
+    /// [`ABSENT`], and does again on return.
+    pub(crate) fn rebuild_from_token_ids(&mut self, a: &[u32], b: &[u32], remap: &mut [u32]) {
         let mut distinct = 0;
-        let b_ids: Vec<u32> = b
-            .iter()
-            .map(|&token| {
-                let local = &mut remap[token as usize];
-                if *local == ABSENT {
-                    *local = distinct;
-                    distinct += 1;
-                }
-                *local
-            })
-            .collect();
-        let a_ids = a.iter().map(|&token| remap[token as usize]).collect();
+        self.b.clear();
+        self.b.extend(b.iter().map(|&token| {
+            let local = &mut remap[token as usize];
+            if *local == ABSENT {
+                *local = distinct;
+                distinct += 1;
+            }
+            *local
+        }));
+        self.a.clear();
+        self.a.extend(a.iter().map(|&token| remap[token as usize]));
         for &token in b {
             remap[token as usize] = ABSENT;
         }
-        Self::from_local_ids(a_ids, b_ids, distinct as usize)
+        self.index(distinct as usize);
     }
 
     fn from_local_ids(a: Vec<u32>, b: Vec<u32>, distinct: usize) -> Self {
-        let (b2j_starts, b2j_positions) = index_positions(&b, distinct);
-        let cells = diagonal_cells(&a, &b2j_starts, &b2j_positions);
-        SequenceMatcher { a, b, cells }
+        let mut matcher = SequenceMatcher {
+            a,
+            b,
+            ..SequenceMatcher::default()
+        };
+        matcher.index(distinct);
+        matcher
+    }
+
+    /// Builds `b2j` and the chained cells from the local ids `a` and `b`, of
+    /// which `b` has `distinct` different ones.
+    fn index(&mut self, distinct: usize) {
+        index_positions(&self.b, distinct, &mut self.b2j_starts, &mut self.b2j_positions);
+        chained_cells(
+            &self.a,
+            &self.b,
+            &self.b2j_starts,
+            &self.b2j_positions,
+            &mut self.chained_cells,
+        );
+    }
+
+    /// Returns the positions in `b` of local id `id`: none when it is popular.
+    fn positions(&self, id: u32) -> &[u32] {
+        let id = id as usize;
+        &self.b2j_positions[self.b2j_starts[id] as usize..self.b2j_starts[id + 1] as usize]
+    }
+
+    /// Returns the first pair of difflib's visiting order in the range, as a
+    /// block of size 1, or a block of size 0 at `(alo, blo)` when there is none.
+    fn first_pair(&self, alo: usize, ahi: usize, blo: usize, bhi: usize) -> Match {
+        for (i, &id) in self.a.iter().enumerate().take(ahi).skip(alo) {
+            if id == ABSENT {
+                continue;
+            }
+            let positions = self.positions(id);
+            let first_in_range = positions.partition_point(|&j| (j as usize) < blo);
+            if let Some(&j) = positions.get(first_in_range) {
+                if (j as usize) < bhi {
+                    return Match {
+                        a: i,
+                        b: j as usize,
+                        size: 1,
+                    };
+                }
+            }
+        }
+        Match {
+            a: alo,
+            b: blo,
+            size: 0,
+        }
     }
 
     /// Finds the longest matching block in `a[alo..ahi]` and `b[blo..bhi]`, as
@@ -104,25 +161,20 @@ impl SequenceMatcher {
     ///
     /// The ranges must lie within `a` and `b`.
     pub fn find_longest_match(&self, alo: usize, ahi: usize, blo: usize, bhi: usize) -> Match {
-        let (mut best_a, mut best_b, mut best_size) = (alo, blo, 0);
-        // difflib extends a run of pairs row by row from `alo` and `blo`, so the
-        // run ending at a pair, seen from inside the range, is the pair's whole
-        // diagonal run cut at row `alo` and column `blo`. Visiting the pairs in
-        // difflib's order and keeping the first longest gives its block.
-        let first = self.cells.partition_point(|cell| (cell.i as usize) < alo);
-        let end = first + self.cells[first..].partition_point(|cell| (cell.i as usize) < ahi);
-        for cell in &self.cells[first..end] {
-            let (i, j) = (cell.i as usize, cell.j as usize);
-            if j < blo || j >= bhi {
-                continue;
-            }
-            let size = (cell.run as usize).min(i + 1 - alo).min(j + 1 - blo);
-            if size > best_size {
-                best_size = size;
-                best_a = i + 1 - size;
-                best_b = j + 1 - size;
-            }
+        // A pair's run inside the range is at most its whole run. When a
+        // chained cell reaches size 2, no pair of a run of 1 can reach or tie
+        // the best size, and `chained_cells` keeps difflib's visiting order, so
+        // its first cell of the best size is difflib's. Otherwise no pair
+        // reaches size 2, and difflib keeps the first pair it visits.
+        let mut best = first_longest(&self.chained_cells, alo, ahi, blo, bhi);
+        if best.size < 2 {
+            best = self.first_pair(alo, ahi, blo, bhi);
         }
+        let Match {
+            a: mut best_a,
+            b: mut best_b,
+            size: mut best_size,
+        } = best;
 
         // Grow the block over equal tokens on both sides, popular ones included.
         // Without a junk function difflib's second pair of loops (over junk
@@ -174,6 +226,41 @@ impl SequenceMatcher {
     }
 }
 
+/// Returns the block of the first cell of `cells` in `a[alo..ahi]` and
+/// `b[blo..bhi]` whose run inside the range is the longest, or a block of size
+/// 0 at `(alo, blo)` when no cell lies in the range.
+///
+/// difflib extends a run of pairs row by row from `alo` and `blo`, so the run
+/// ending at a pair, seen from inside the range, is the pair's whole diagonal
+/// run cut at row `alo` and column `blo`. Visiting the pairs in difflib's order
+/// and keeping the first longest gives its block.
+fn first_longest(cells: &[Cell], alo: usize, ahi: usize, blo: usize, bhi: usize) -> Match {
+    let mut best = Match {
+        a: alo,
+        b: blo,
+        size: 0,
+    };
+    let first = cells.partition_point(|cell| (cell.i as usize) < alo);
+    let end = first + cells[first..].partition_point(|cell| (cell.i as usize) < ahi);
+    // `j - blo < bhi - blo` in unsigned arithmetic is `blo <= j < bhi`.
+    let width = bhi.wrapping_sub(blo);
+    for cell in &cells[first..end] {
+        let (i, j) = (cell.i as usize, cell.j as usize);
+        if j.wrapping_sub(blo) >= width {
+            continue;
+        }
+        let size = (cell.run as usize).min(i + 1 - alo).min(j + 1 - blo);
+        if size > best.size {
+            best = Match {
+                a: i + 1 - size,
+                b: j + 1 - size,
+                size,
+            };
+        }
+    }
+    best
+}
+
 /// Returns `2 * matched / (len_a + len_b)` for `blocks` of sequences of these
 /// lengths, or 1.0 when both are empty.
 pub fn ratio_of(blocks: &[Match], len_a: usize, len_b: usize) -> f64 {
@@ -185,9 +272,10 @@ pub fn ratio_of(blocks: &[Match], len_a: usize, len_b: usize) -> f64 {
     2.0 * matched as f64 / total as f64
 }
 
-/// Builds difflib's `b2j` with popular ids removed: returns the start of each id's
-/// positions (one extra entry at the end) and the positions themselves.
-fn index_positions(b: &[u32], distinct: usize) -> (Vec<u32>, Vec<u32>) {
+/// Builds difflib's `b2j` with popular ids removed into `starts`, the start of
+/// each id's positions (one extra entry at the end), and `positions`, the
+/// positions themselves.
+fn index_positions(b: &[u32], distinct: usize, starts: &mut Vec<u32>, positions: &mut Vec<u32>) {
     let mut counts = vec![0u32; distinct];
     for &id in b {
         counts[id as usize] += 1;
@@ -200,7 +288,7 @@ fn index_positions(b: &[u32], distinct: usize) -> (Vec<u32>, Vec<u32>) {
             }
         }
     }
-    let mut starts = Vec::with_capacity(distinct + 1);
+    starts.clear();
     let mut total = 0u32;
     for &count in &counts {
         starts.push(total);
@@ -208,55 +296,55 @@ fn index_positions(b: &[u32], distinct: usize) -> (Vec<u32>, Vec<u32>) {
     }
     starts.push(total);
 
-    let mut fill = starts[..distinct].to_vec();
-    let mut positions = vec![0u32; total as usize];
+    // `counts` becomes the next free slot of each id that is kept.
+    for (count, &start) in counts.iter_mut().zip(starts.iter()) {
+        *count = if *count > 0 { start } else { ABSENT };
+    }
+    positions.clear();
+    positions.resize(total as usize, 0);
     for (j, &id) in b.iter().enumerate() {
-        let id = id as usize;
-        if counts[id] > 0 {
-            positions[fill[id] as usize] = j as u32;
-            fill[id] += 1;
+        let slot = &mut counts[id as usize];
+        if *slot != ABSENT {
+            positions[*slot as usize] = j as u32;
+            *slot += 1;
         }
     }
-    (starts, positions)
 }
 
-/// Lists the pairs `a[i] == b[j]` with `j` in the positions of `a[i]`, in order,
-/// with the length of the diagonal run that each one ends.
-fn diagonal_cells(a: &[u32], b2j_starts: &[u32], b2j_positions: &[u32]) -> Vec<Cell> {
-    let mut cells: Vec<Cell> = Vec::with_capacity(b2j_positions.len());
-    // The cells of the last row that had any, and that row.
-    let mut previous_row = 0..0;
-    let mut previous_i = None;
-    for (i, &id) in a.iter().enumerate() {
-        if id == ABSENT {
-            continue;
-        }
-        let positions = &b2j_positions[b2j_starts[id as usize] as usize..b2j_starts[id as usize + 1] as usize];
-        if positions.is_empty() {
-            continue;
-        }
+/// Lists into `cells` the pairs `a[i] == b[j]`, with `j` in the positions of
+/// `a[i]`, that continue a run: `(i - 1, j - 1)` is such a pair too. They come
+/// in order, with the length of the diagonal run that each one ends.
+fn chained_cells(a: &[u32], b: &[u32], b2j_starts: &[u32], b2j_positions: &[u32], cells: &mut Vec<Cell>) {
+    let positions_of = |id: u32| &b2j_positions[b2j_starts[id as usize] as usize..b2j_starts[id as usize + 1] as usize];
+    cells.clear();
+    // The chained cells of row `i - 1`.
+    let mut row_above = 0..0;
+    for i in 1..a.len() {
+        let (id, id_above) = (a[i], a[i - 1]);
         let row_start = cells.len();
-        let mut above = if previous_i == i.checked_sub(1) {
-            previous_row.clone()
-        } else {
-            0..0
-        };
-        for &j in positions {
-            // Both rows are sorted by `j`, so the cell at `j - 1` above is found
-            // by moving forward.
-            while above.start < above.end && cells[above.start].j + 1 < j {
-                above.start += 1;
+        // The pair above-left exists when `b[j - 1]` is the token of row
+        // `i - 1` and that token is not popular.
+        if id != ABSENT && id_above != ABSENT && !positions_of(id_above).is_empty() {
+            let mut above = row_above.clone();
+            for &j in positions_of(id) {
+                if j == 0 || b[j as usize - 1] != id_above {
+                    continue;
+                }
+                // Both rows are sorted by `j`, so the chained cell at `j - 1`
+                // above, if any, is found by moving forward. Without one, the
+                // pair above-left is a run of 1.
+                while above.start < above.end && cells[above.start].j + 1 < j {
+                    above.start += 1;
+                }
+                let run = match cells.get(above.start) {
+                    Some(cell) if above.start < above.end && cell.j + 1 == j => cell.run + 1,
+                    _ => 2,
+                };
+                cells.push(Cell { i: i as u32, j, run });
             }
-            let run = match cells.get(above.start) {
-                Some(cell) if above.start < above.end && cell.j + 1 == j => cell.run + 1,
-                _ => 1,
-            };
-            cells.push(Cell { i: i as u32, j, run });
         }
-        previous_row = row_start..cells.len();
-        previous_i = Some(i);
+        row_above = row_start..cells.len();
     }
-    cells
 }
 
 fn merge_adjacent(sorted: Vec<Match>, len_a: usize, len_b: usize) -> Vec<Match> {
@@ -285,6 +373,8 @@ fn merge_adjacent(sorted: Vec<Match>, len_a: usize, len_b: usize) -> Vec<Match> 
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
 
     fn blocks(a: &str, b: &str) -> Vec<(usize, usize, usize)> {
@@ -303,6 +393,78 @@ mod tests {
         assert_eq!(blocks("abxcd", "abcd"), vec![(0, 0, 2), (3, 2, 2), (5, 4, 0)]);
         assert_eq!(blocks(" abcd", "abcd abcd"), vec![(0, 4, 5), (5, 9, 0)]);
         assert_eq!(blocks("", ""), vec![(0, 0, 0)]);
+    }
+
+    /// difflib's `find_longest_match` as CPython writes it: the `j2len` table
+    /// rebuilt row by row, without the precomputed runs.
+    fn reference_longest_match(a: &[u8], b: &[u8], alo: usize, ahi: usize, blo: usize, bhi: usize) -> Match {
+        let mut b2j: std::collections::HashMap<u8, Vec<usize>> = std::collections::HashMap::new();
+        for (j, &token) in b.iter().enumerate() {
+            b2j.entry(token).or_default().push(j);
+        }
+        if b.len() >= AUTOJUNK_MIN_LEN {
+            b2j.retain(|_, positions| positions.len() <= b.len() / 100 + 1);
+        }
+        let (mut best_a, mut best_b, mut best_size) = (alo, blo, 0);
+        let mut j2len: std::collections::HashMap<usize, usize> = std::collections::HashMap::new();
+        for (i, token) in a.iter().enumerate().take(ahi).skip(alo) {
+            let mut next_j2len = std::collections::HashMap::new();
+            for &j in b2j.get(token).map_or(&[][..], Vec::as_slice) {
+                if j < blo {
+                    continue;
+                }
+                if j >= bhi {
+                    break;
+                }
+                let k = j.checked_sub(1).and_then(|left| j2len.get(&left)).copied().unwrap_or(0) + 1;
+                next_j2len.insert(j, k);
+                if k > best_size {
+                    (best_a, best_b, best_size) = (i + 1 - k, j + 1 - k, k);
+                }
+            }
+            j2len = next_j2len;
+        }
+        while best_a > alo && best_b > blo && a[best_a - 1] == b[best_b - 1] {
+            (best_a, best_b, best_size) = (best_a - 1, best_b - 1, best_size + 1);
+        }
+        while best_a + best_size < ahi && best_b + best_size < bhi && a[best_a + best_size] == b[best_b + best_size] {
+            best_size += 1;
+        }
+        Match {
+            a: best_a,
+            b: best_b,
+            size: best_size,
+        }
+    }
+
+    /// Sequences over a small alphabet, so that tokens repeat, and long
+    /// enough for `b` to reach the auto-junk length.
+    fn sequence(max_len: usize) -> impl Strategy<Value = Vec<u8>> {
+        (1u8..8).prop_flat_map(move |alphabet| proptest::collection::vec(0..alphabet, 0..max_len))
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+
+        #[test]
+        fn longest_match_equals_reference(
+            a in sequence(120),
+            b in sequence(320),
+            bounds in proptest::array::uniform4(0.0f64..=1.0),
+        ) {
+            let matcher = SequenceMatcher::new(&a, &b);
+            let cut = |fraction: f64, len: usize| (fraction * len as f64) as usize;
+            let (alo, ahi) = (cut(bounds[0].min(bounds[1]), a.len()), cut(bounds[0].max(bounds[1]), a.len()));
+            let (blo, bhi) = (cut(bounds[2].min(bounds[3]), b.len()), cut(bounds[2].max(bounds[3]), b.len()));
+            prop_assert_eq!(
+                matcher.find_longest_match(alo, ahi, blo, bhi),
+                reference_longest_match(&a, &b, alo, ahi, blo, bhi)
+            );
+            prop_assert_eq!(
+                matcher.find_longest_match(0, a.len(), 0, b.len()),
+                reference_longest_match(&a, &b, 0, a.len(), 0, b.len())
+            );
+        }
     }
 
     #[test]

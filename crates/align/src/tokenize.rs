@@ -26,28 +26,45 @@ pub fn is_word_char(c: char) -> bool {
 /// Returns the byte ranges of the words of `text`, as `re.split(r'\W+', text)`
 /// returns them. Separator `j` lies between the ends of words `j` and `j + 1`.
 pub fn word_spans(text: &str) -> Vec<Range<usize>> {
+    let bytes = text.as_bytes();
     let mut spans = Vec::with_capacity(text.len() / 5 + 1);
     let mut word_start = 0;
-    let mut position = 0;
-    while position < text.len() {
-        let (is_word, width) = classify_at(text, position);
-        if is_word {
-            position += width;
-            continue;
-        }
+    let mut position = run_end(bytes, 0, true);
+    // Here `position` is at the first separator character after a word, which
+    // may be empty.
+    while position < bytes.len() {
         spans.push(word_start..position);
-        position += width;
-        while position < text.len() {
-            let (is_word, width) = classify_at(text, position);
-            if is_word {
+        word_start = run_end(bytes, position, false);
+        position = run_end(bytes, word_start, true);
+    }
+    spans.push(word_start..bytes.len());
+    spans
+}
+
+/// Returns the end of the run of characters from `position`, a char boundary of
+/// valid UTF-8, that are word characters if `word` is true, or separators if not.
+#[inline(always)]
+fn run_end(bytes: &[u8], mut position: usize, word: bool) -> usize {
+    loop {
+        // ASCII characters, most of a Latin-script text, take one table lookup.
+        while let Some(&byte) = bytes.get(position) {
+            if byte >= 0x80 || ASCII_WORD[byte as usize] != word {
                 break;
             }
-            position += width;
+            position += 1;
         }
-        word_start = position;
+        match bytes.get(position) {
+            Some(&lead) if lead >= 0x80 => {
+                let (code_point, width) = decode_non_ascii(bytes, position);
+                let c = char::from_u32(code_point).expect("a str holds valid UTF-8");
+                if is_word_char(c) != word {
+                    return position;
+                }
+                position += width;
+            }
+            _ => return position,
+        }
     }
-    spans.push(word_start..text.len());
-    spans
 }
 
 /// Splits `text` into words as `re.split(r'\W+', text, flags=re.U)` does.
@@ -67,20 +84,6 @@ pub fn split_with_separators(text: &str) -> Vec<&str> {
         }
     }
     tokens
-}
-
-/// Returns whether the character at byte `position`, a char boundary, is a word
-/// character, and its width in bytes.
-#[inline(always)]
-fn classify_at(text: &str, position: usize) -> (bool, usize) {
-    let bytes = text.as_bytes();
-    let lead = bytes[position];
-    if lead < 0x80 {
-        return (ASCII_WORD[lead as usize], 1);
-    }
-    let (code_point, width) = decode_non_ascii(bytes, position);
-    let c = char::from_u32(code_point).expect("a str holds valid UTF-8");
-    (is_word_char(c), width)
 }
 
 /// Decodes the multi-byte UTF-8 sequence at `position` of a valid UTF-8 text.

@@ -20,6 +20,8 @@ pub(crate) struct Vocabulary<'a> {
     long_ids: FxHashMap<Cow<'a, str>, u32>,
     /// [`ABSENT`] for every id, sized to the vocabulary before each comparison.
     remap: Vec<u32>,
+    /// The matcher of the last comparison, rebuilt in place for the next one.
+    matcher: SequenceMatcher,
 }
 
 /// Maximum length in bytes of a word that [`short_key`] packs into an integer.
@@ -29,11 +31,34 @@ const SHORT_WORD_MAX: usize = 7;
 /// the bytes in the low seven bytes, the length in the high byte, so different
 /// words get different keys.
 fn short_key(word: &[u8]) -> u64 {
-    let mut key = (word.len() as u64) << 56;
-    for (index, &byte) in word.iter().enumerate() {
-        key |= u64::from(byte) << (8 * index);
+    (word.len() as u64) << 56 | pack_little_endian(word)
+}
+
+/// Returns the bytes of `word`, at most 8, as a little-endian integer. Two
+/// overlapping loads cover each length: their common bytes are the same bytes at
+/// the same places, so or-ing the loads gives the exact value.
+fn pack_little_endian(word: &[u8]) -> u64 {
+    let len = word.len();
+    debug_assert!(len <= 8, "a packed word has at most 8 bytes");
+    match len {
+        0 => 0,
+        1 => u64::from(word[0]),
+        2..=3 => {
+            let low = u64::from(u16::from_le_bytes([word[0], word[1]]));
+            let high = u64::from(u16::from_le_bytes([word[len - 2], word[len - 1]]));
+            low | high << (8 * (len - 2))
+        }
+        _ => {
+            let low = u64::from(u32::from_le_bytes([word[0], word[1], word[2], word[3]]));
+            let high = u64::from(u32::from_le_bytes([
+                word[len - 4],
+                word[len - 3],
+                word[len - 2],
+                word[len - 1],
+            ]));
+            low | high << (8 * (len - 4))
+        }
     }
-    key
 }
 
 /// The words of the whole target, split once. A window of the target has the
@@ -72,6 +97,10 @@ impl<'a> Vocabulary<'a> {
     }
 
     pub(crate) fn id(&mut self, word: &'a str) -> u32 {
+        if word.len() <= SHORT_WORD_MAX {
+            let next = self.len() as u32;
+            return *self.short_ids.entry(short_key(word.as_bytes())).or_insert(next);
+        }
         self.id_of(Cow::Borrowed(word))
     }
 
@@ -138,24 +167,30 @@ impl<'a> Vocabulary<'a> {
             spans: Vec::with_capacity(capacity),
             ids: Vec::with_capacity(capacity),
         };
+
         let starts_in_word = target.spans.get(first).is_some_and(|span| span.start <= start);
         if !starts_in_word || start == end {
             words.spans.push(0..0);
             words.ids.push(self.id(""));
         }
-        for (span, &id) in target.spans[first..last].iter().zip(&target.ids[first..last]) {
-            let clipped = span.start.max(start)..span.end.min(end);
-            if clipped.is_empty() {
-                continue;
-            }
-            let id = if clipped == *span {
-                id
-            } else {
-                self.id(&target.text[clipped.clone()])
-            };
-            words.spans.push(clipped.start - start..clipped.end - start);
-            words.ids.push(id);
+
+        // Only the first and the last word can stick out of the window. The
+        // words between keep their ids and move by `start`.
+        if first < last {
+            self.push_clipped_word(&mut words, target, first, start..end);
         }
+        if last > first + 2 {
+            let inner = first + 1..last - 1;
+            words.ids.extend_from_slice(&target.ids[inner.clone()]);
+            let moved = target.spans[inner]
+                .iter()
+                .map(|span| span.start - start..span.end - start);
+            words.spans.extend(moved);
+        }
+        if last > first + 1 {
+            self.push_clipped_word(&mut words, target, last - 1, start..end);
+        }
+
         let ends_in_word = words
             .spans
             .last()
@@ -167,9 +202,35 @@ impl<'a> Vocabulary<'a> {
         words
     }
 
-    pub(crate) fn matcher(&mut self, a: &[u32], b: &[u32]) -> SequenceMatcher {
+    /// Appends target word `index` clipped to `window`, unless nothing of it is
+    /// left. A clipped word is a different word, with its own id.
+    fn push_clipped_word(
+        &mut self,
+        words: &mut WindowWords,
+        target: &TargetWords<'a>,
+        index: usize,
+        window: Range<usize>,
+    ) {
+        let span = &target.spans[index];
+        let clipped = span.start.max(window.start)..span.end.min(window.end);
+        if clipped.is_empty() {
+            return;
+        }
+        let id = if clipped == *span {
+            target.ids[index]
+        } else {
+            self.id(&target.text[clipped.clone()])
+        };
+        words
+            .spans
+            .push(clipped.start - window.start..clipped.end - window.start);
+        words.ids.push(id);
+    }
+
+    pub(crate) fn matcher(&mut self, a: &[u32], b: &[u32]) -> &SequenceMatcher {
         self.remap.resize(self.len(), ABSENT);
-        SequenceMatcher::from_token_ids(a, b, &mut self.remap)
+        self.matcher.rebuild_from_token_ids(a, b, &mut self.remap);
+        &self.matcher
     }
 }
 
@@ -177,6 +238,18 @@ impl<'a> Vocabulary<'a> {
 mod tests {
     use super::*;
     use crate::tokenize::split_words;
+
+    #[test]
+    fn packed_word_is_little_endian() {
+        let bytes = b"abcdefgh";
+        for len in 0..=bytes.len() {
+            let expected = bytes[..len]
+                .iter()
+                .enumerate()
+                .fold(0u64, |value, (index, &byte)| value | u64::from(byte) << (8 * index));
+            assert_eq!(pack_little_endian(&bytes[..len]), expected, "length {len}");
+        }
+    }
 
     #[test]
     fn joined_ids_equal_split_of_concatenation() {
