@@ -48,6 +48,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    limit_openmp_threads();
     let cli = Cli::parse();
     let config = match Config::load(cli.config.as_deref(), &ProcessEnvironment) {
         Ok(config) => config,
@@ -75,6 +76,15 @@ fn main() -> ExitCode {
             tracing::error!(error = format!("{error:#}"), "phetools stopped with an error");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// Limits OpenMP to one thread per tesseract engine unless the environment
+/// already sets a limit. OpenMP reads the variable once, when libtesseract first
+/// starts it, so this runs first in `main`, before any thread exists.
+fn limit_openmp_threads() {
+    if std::env::var_os("OMP_THREAD_LIMIT").is_none() {
+        std::env::set_var("OMP_THREAD_LIMIT", "1");
     }
 }
 

@@ -7,6 +7,7 @@ mod error;
 mod html;
 pub mod legacy;
 mod messages;
+pub mod ocr;
 mod routes;
 mod status_page;
 
@@ -31,6 +32,8 @@ pub struct AppState {
     pub text_layers: TextLayerStore,
     /// Lets requests wait for the job they enqueued.
     pub waiter: JobWaiter,
+    /// OCR, when this server has it configured.
+    pub ocr: Option<ocr::OcrState>,
 }
 
 impl AppState {
@@ -39,8 +42,15 @@ impl AppState {
             queue: Queue::new(pool.clone()),
             text_layers: TextLayerStore::new(pool.clone()),
             waiter: JobWaiter::new(pool.clone()),
+            ocr: None,
             pool,
         }
+    }
+
+    /// Adds the OCR routes' state.
+    pub fn with_ocr(mut self, ocr: ocr::OcrState) -> Self {
+        self.ocr = Some(ocr);
+        self
     }
 }
 
@@ -49,6 +59,10 @@ pub fn router(state: AppState) -> Router {
     let api = Router::new()
         .route("/jobs/{id}", get(routes::job))
         .route("/text-layer", get(routes::text_layer))
+        .route("/ocr", get(ocr::api_ocr_get).post(ocr::api_ocr_post))
+        .route("/ocr/languages", get(ocr::api_languages))
+        .route("/ocr/status", get(ocr::api_status))
+        .route("/ocr/jobs/{id}", get(ocr::api_job))
         .fallback(routes::api_not_found)
         .method_not_allowed_fallback(routes::api_method_not_allowed)
         .layer(CorsLayer::new().allow_origin(Any).allow_methods(Any).allow_headers(Any));
@@ -56,6 +70,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(routes::healthz))
         .route("/status", get(status_page::status))
+        .route("/ocr.php", get(ocr::ocr_php))
         .nest("/api/v1", api)
         .layer(TraceLayer::new_for_http())
         .with_state(state)
@@ -67,7 +82,8 @@ pub async fn serve(listen: SocketAddr, state: AppState, shutdown: CancellationTo
         anyhow::anyhow!("cannot listen on {listen}: {error}; set PHETOOLS_LISTEN to a free address")
     })?;
     tracing::info!(address = %listener.local_addr()?, "web server listening");
-    axum::serve(listener, router(state))
+    let service = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, service)
         .with_graceful_shutdown(async move { shutdown.cancelled().await })
         .await?;
     tracing::info!("web server stopped");
