@@ -2,6 +2,7 @@
 
 mod app;
 mod bench;
+mod bench_ocr;
 mod config;
 mod secret;
 mod shutdown;
@@ -43,6 +44,8 @@ enum Command {
     Run,
     /// Measure queue and stream throughput beside their baselines, in a scratch database.
     Bench(bench::BenchArgs),
+    /// Measure OCR pages per second beside the tesseract command line, cache-hit latency and peak memory.
+    BenchOcr(bench_ocr::BenchOcrArgs),
     /// Serve recorded SSE frames on a loopback address, for trying the consumer without Wikimedia.
     ReplayStream(app::ReplayArgs),
 }
@@ -58,7 +61,7 @@ fn main() -> ExitCode {
         }
     };
     let default_filter = match cli.command {
-        Command::Bench(_) => telemetry::BENCH_FILTER,
+        Command::Bench(_) | Command::BenchOcr(_) => telemetry::BENCH_FILTER,
         _ => telemetry::SERVICE_FILTER,
     };
     telemetry::init(config.log_format, default_filter);
@@ -136,6 +139,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             .await
         }
         Command::Bench(args) => bench::run(&config, args).await,
+        Command::BenchOcr(args) => bench_ocr::run(&config, args).await,
         Command::ReplayStream(args) => app::replay_stream(args).await,
     }
 }

@@ -31,7 +31,7 @@ use crate::{messages, AppError, AppState};
 /// The old OCR daemon's name, sent in `ping` replies.
 pub const OCR_ENDPOINT: LegacyEndpoint = LegacyEndpoint { name: "ws_ocr_daemon" };
 
-/// What the OCR routes need besides the common state.
+/// State of the OCR routes besides the common state.
 #[derive(Clone)]
 pub struct OcrState {
     pub service: OcrService,
@@ -65,7 +65,7 @@ impl ClientLimiter {
         }
     }
 
-    /// The client address: the socket's peer, or the last `X-Forwarded-For`
+    /// Returns the client address: the socket's peer, or the last `X-Forwarded-For`
     /// entry when the proxy in front is trusted to set it.
     fn client_address(&self, headers: &HeaderMap, peer: Option<IpAddr>) -> Option<IpAddr> {
         if self.trust_forwarded_for {
@@ -185,7 +185,7 @@ fn legacy_reply(reply: OcrReply) -> LegacyReply {
     }
 }
 
-/// The HTML page of `/ocr.php?cmd=status`: the OCR jobs queued and running.
+/// Renders the HTML page of `/ocr.php?cmd=status`: the OCR jobs queued and running.
 async fn legacy_status_page(state: AppState) -> Result<String, AppError> {
     let jobs = state
         .queue
