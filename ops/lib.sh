@@ -15,7 +15,16 @@ declare -A RUNTIME_PACKAGES=(
 	[pg_ctlcluster]=postgresql
 	[pgbench]=postgresql-contrib
 	[curl]=curl
+	[tesseract]=tesseract-ocr
+	[wrk]=wrk
 )
+
+# tesseract models the OCR tests and the default set-up use (osd turns pages upright).
+OCR_MODEL_PACKAGES=(tesseract-ocr-eng tesseract-ocr-osd tesseract-ocr-fra tesseract-ocr-deu tesseract-ocr-ita
+	tesseract-ocr-lat tesseract-ocr-nor tesseract-ocr-frk)
+
+# Headers and libclang for building the tesseract and leptonica bindings.
+OCR_BUILD_PACKAGES=(libtesseract-dev libleptonica-dev clang libclang-dev pkg-config)
 
 # Installs the Debian packages named in the arguments that are not installed yet.
 # Without root (or apt) it stops and lists them.
@@ -38,7 +47,7 @@ install_packages() {
 }
 
 install_runtime_packages() {
-	install_packages "${RUNTIME_PACKAGES[@]}" ca-certificates
+	install_packages "${RUNTIME_PACKAGES[@]}" ca-certificates "${OCR_MODEL_PACKAGES[@]}" "${OCR_BUILD_PACKAGES[@]}"
 	local command
 	for command in "${!RUNTIME_PACKAGES[@]}"; do
 		command -v "$command" >/dev/null || [ -x "/usr/bin/$command" ] \

@@ -87,8 +87,13 @@ pub async fn run_roles(config: &Config, roles: Roles) -> anyhow::Result<()> {
         let token = shutdown.clone();
         tasks.spawn(async move { ("stream", consumer.run(token).await.map_err(anyhow::Error::from)) });
     }
-    if roles.work {
-        let workers = WorkerPool::new(pool.clone(), registry(config, &pool)?, config.queue.clone())?;
+    let engines = if roles.work {
+        Some(phetools_ocr::EnginePool::start(&config.ocr).context("cannot start the OCR engine threads")?)
+    } else {
+        None
+    };
+    if let Some(engines) = &engines {
+        let workers = WorkerPool::new(pool.clone(), registry(config, &pool, engines)?, config.queue.clone())?;
         let token = shutdown.clone();
         tasks.spawn(async move {
             workers.run(token).await;
@@ -97,6 +102,7 @@ pub async fn run_roles(config: &Config, roles: Roles) -> anyhow::Result<()> {
     }
     if roles.serve {
         let state = phetools_web::AppState::with_hocr_config(pool.clone(), &config.hocr);
+        let state = state.clone().with_ocr(ocr_state(config, &state, engines.clone())?);
         let listen = config.listen;
         let token = shutdown.clone();
         tasks.spawn(async move { ("serve", phetools_web::serve(listen, state, token).await) });
@@ -132,8 +138,36 @@ fn load_rules(path: &Path) -> anyhow::Result<Rules> {
     Ok(Rules::load(path)?)
 }
 
+/// Builds the OCR routes' state: the request service and the rate limiter.
+fn ocr_state(
+    config: &Config,
+    state: &phetools_web::AppState,
+    engines: Option<phetools_ocr::EnginePool>,
+) -> anyhow::Result<phetools_web::ocr::OcrState> {
+    let ocr = &config.ocr;
+    let languages = phetools_ocr::Languages::load(&ocr.tessdata_dir, &ocr.default_language)
+        .with_context(|| format!("cannot list the OCR models in {}", ocr.tessdata_dir.display()))?;
+    let fetcher =
+        phetools_ocr::ImageFetcher::new(ocr, &config.wiki.user_agent).map_err(|message| anyhow::anyhow!(message))?;
+    let service = phetools_ocr::OcrService::new(
+        state.pool.clone(),
+        state.waiter.clone(),
+        ocr,
+        Arc::new(languages),
+        fetcher,
+    );
+    let limiter =
+        phetools_web::ocr::ClientLimiter::new(ocr.rate_limit_per_minute, ocr.rate_limit_burst, ocr.trust_forwarded_for)
+            .map(Arc::new);
+    Ok(phetools_web::ocr::OcrState {
+        service,
+        engines,
+        limiter,
+    })
+}
+
 /// Builds the handlers of every job kind in this build.
-fn registry(config: &Config, pool: &PgPool) -> anyhow::Result<Registry> {
+fn registry(config: &Config, pool: &PgPool, engines: &phetools_ocr::EnginePool) -> anyhow::Result<Registry> {
     let wiki = Arc::new(WikiClient::new(config.wiki.clone()).context("invalid [wiki] settings")?);
     let downloader =
         Downloader::new(config.download.clone(), &config.wiki.user_agent).context("invalid [download] settings")?;
@@ -154,9 +188,15 @@ fn registry(config: &Config, pool: &PgPool) -> anyhow::Result<Registry> {
         config.hocr.clone(),
     );
 
+    let fetcher = phetools_ocr::ImageFetcher::new(&config.ocr, &config.wiki.user_agent)
+        .map_err(|message| anyhow::anyhow!(message))
+        .context("invalid [ocr] settings")?;
+    let ocr = phetools_ocr::OcrHandler::new(fetcher, engines.clone(), phetools_ocr::OcrCache::new(pool.clone()));
+
     let mut registry = Registry::new();
     registry.register(phetools_textlayer::JOB_KIND, text_layers);
     registry.register(phetools_hocr::JOB_KIND, hocr);
+    registry.register(phetools_ocr::JOB_KIND, ocr);
     Ok(registry)
 }
 

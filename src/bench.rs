@@ -127,7 +127,7 @@ async fn stream_benchmark(pool: &PgPool, args: &BenchArgs) -> anyhow::Result<()>
     Ok(())
 }
 
-async fn create_database(base: &PgConnectOptions, name: &str) -> anyhow::Result<()> {
+pub(crate) async fn create_database(base: &PgConnectOptions, name: &str) -> anyhow::Result<()> {
     let mut connection = base.connect().await.context("cannot connect to the database")?;
     sqlx::query(&format!("CREATE DATABASE {name}"))
         .execute(&mut connection)
@@ -136,7 +136,7 @@ async fn create_database(base: &PgConnectOptions, name: &str) -> anyhow::Result<
     Ok(())
 }
 
-async fn drop_database(base: &PgConnectOptions, name: &str) -> anyhow::Result<()> {
+pub(crate) async fn drop_database(base: &PgConnectOptions, name: &str) -> anyhow::Result<()> {
     let mut connection = base.connect().await.context("cannot connect to the database")?;
     sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
         .execute(&mut connection)

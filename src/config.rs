@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
 use phetools_hocr::HocrConfig;
+use phetools_ocr::OcrConfig;
 use phetools_queue::QueueConfig;
 use phetools_stream::StreamConfig;
 use phetools_textlayer::ExtractConfig;
@@ -41,6 +42,7 @@ pub struct Config {
     pub download: DownloadConfig,
     pub extract: ExtractConfig,
     pub hocr: HocrConfig,
+    pub ocr: OcrConfig,
 }
 
 impl Default for Config {
@@ -57,6 +59,7 @@ impl Default for Config {
             download: DownloadConfig::default(),
             extract: ExtractConfig::default(),
             hocr: HocrConfig::default(),
+            ocr: OcrConfig::default(),
         }
     }
 }
@@ -107,7 +110,9 @@ impl Config {
         }
         if let Some(hosts) = environment.var("PHETOOLS_UPLOAD_HOSTS") {
             self.download.allowed_origins = parse_upload_hosts(&hosts)?;
+            self.ocr.allowed_origins = self.download.allowed_origins.clone();
         }
+        self.apply_ocr_environment(environment)?;
         if let Some(domains) = environment.var("PHETOOLS_WIKI_DOMAINS") {
             self.wiki.allowed_domains = split_list(&domains);
         }
@@ -136,6 +141,29 @@ impl Config {
                 "json" => LogFormat::Json,
                 _ => bail!("invalid PHETOOLS_LOG_FORMAT {format:?}: expected text or json"),
             };
+        }
+        Ok(())
+    }
+
+    fn apply_ocr_environment(&mut self, environment: &dyn Environment) -> anyhow::Result<()> {
+        if let Some(threads) = environment.var("PHETOOLS_OCR_THREADS") {
+            self.ocr.engine_threads = threads.parse().ok().filter(|threads| *threads >= 1).with_context(|| {
+                format!("invalid PHETOOLS_OCR_THREADS {threads:?}: expected a whole number of at least 1")
+            })?;
+        }
+        if let Some(path) = environment.var("PHETOOLS_TESSDATA_DIR") {
+            self.ocr.tessdata_dir = PathBuf::from(path);
+        }
+        if let Some(rate) = environment.var("PHETOOLS_OCR_RATE_LIMIT") {
+            self.ocr.rate_limit_per_minute = rate.parse().with_context(|| {
+                format!("invalid PHETOOLS_OCR_RATE_LIMIT {rate:?}: expected requests per minute, 0 for no limit")
+            })?;
+        }
+        if let Some(flag) = environment.var("PHETOOLS_TRUST_FORWARDED_FOR") {
+            self.ocr.trust_forwarded_for = parse_flag("PHETOOLS_TRUST_FORWARDED_FOR", &flag)?;
+        }
+        if let Some(flag) = environment.var("PHETOOLS_OCR_ALLOW_LOOPBACK") {
+            self.ocr.allow_loopback = parse_flag("PHETOOLS_OCR_ALLOW_LOOPBACK", &flag)?;
         }
         Ok(())
     }
@@ -170,6 +198,14 @@ impl Config {
 #[allow(dead_code)]
 pub fn bot_credentials(environment: &dyn Environment) -> anyhow::Result<Option<Credentials>> {
     Credentials::from_env(|name| environment.var(name)).context("invalid bot credentials")
+}
+
+fn parse_flag(name: &str, raw: &str) -> anyhow::Result<bool> {
+    match raw {
+        "1" | "true" => Ok(true),
+        "0" | "false" => Ok(false),
+        _ => bail!("invalid {name} {raw:?}: expected true or false"),
+    }
 }
 
 fn split_list(raw: &str) -> Vec<String> {
@@ -325,6 +361,7 @@ mod tests {
         assert_eq!(config.download, defaults.download);
         assert_eq!(config.extract, defaults.extract);
         assert_eq!(config.hocr, defaults.hocr);
+        assert_eq!(config.ocr, defaults.ocr);
     }
 
     #[test]

@@ -3,6 +3,7 @@
 mod app;
 mod backfill;
 mod bench;
+mod bench_ocr;
 mod config;
 mod secret;
 mod shutdown;
@@ -46,11 +47,14 @@ enum Command {
     Bench(bench::BenchArgs),
     /// Queue hOCR builds for a list of Index pages, at the rate of [hocr] backfill_per_second.
     Backfill(backfill::BackfillArgs),
+    /// Measure OCR pages per second beside the tesseract command line, cache-hit latency and peak memory.
+    BenchOcr(bench_ocr::BenchOcrArgs),
     /// Serve recorded SSE frames on a loopback address, for trying the consumer without Wikimedia.
     ReplayStream(app::ReplayArgs),
 }
 
 fn main() -> ExitCode {
+    limit_openmp_threads();
     let cli = Cli::parse();
     let config = match Config::load(cli.config.as_deref(), &ProcessEnvironment) {
         Ok(config) => config,
@@ -60,7 +64,7 @@ fn main() -> ExitCode {
         }
     };
     let default_filter = match cli.command {
-        Command::Bench(_) => telemetry::BENCH_FILTER,
+        Command::Bench(_) | Command::BenchOcr(_) => telemetry::BENCH_FILTER,
         _ => telemetry::SERVICE_FILTER,
     };
     telemetry::init(config.log_format, default_filter);
@@ -78,6 +82,15 @@ fn main() -> ExitCode {
             tracing::error!(error = format!("{error:#}"), "phetools stopped with an error");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// Limits OpenMP to one thread per tesseract engine unless the environment
+/// already sets a limit. OpenMP reads the variable once, when libtesseract first
+/// starts it, so this runs first in `main`, before any thread exists.
+fn limit_openmp_threads() {
+    if std::env::var_os("OMP_THREAD_LIMIT").is_none() {
+        std::env::set_var("OMP_THREAD_LIMIT", "1");
     }
 }
 
@@ -130,6 +143,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         }
         Command::Bench(args) => bench::run(&config, args).await,
         Command::Backfill(args) => backfill::run(&config, args).await,
+        Command::BenchOcr(args) => bench_ocr::run(&config, args).await,
         Command::ReplayStream(args) => app::replay_stream(args).await,
     }
 }

@@ -8,7 +8,7 @@
 
 use sqlx::PgPool;
 
-/// What a cached result was made from.
+/// Key of a cached result: the image source and the recognition options.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OcrKey {
     /// `page:<repository>/<file dbkey>/<page>/<width>px` or `url:<image URL>`.
@@ -58,7 +58,7 @@ impl OcrCache {
     }
 
     /// Stores `text` for `key`. `file_dbkey` names the file of a page thumbnail,
-    /// whose current SHA-1 (when `wiki_file` knows it) is stored with the result.
+    /// whose current SHA-1 (when `wiki_file` has it) is stored with the result.
     pub async fn put(&self, key: &OcrKey, file_dbkey: Option<&str>, text: &str) -> Result<(), sqlx::Error> {
         sqlx::query(
             "INSERT INTO ocr_result (source, languages, psm, crop, engine, file_dbkey, file_sha1, text)

@@ -222,7 +222,7 @@ fn request_error(url: &Url, error: reqwest::Error) -> FetchError {
     FetchError::Network(messages::download_failed(url.as_str(), &cause))
 }
 
-/// The message of the deepest source of an error.
+/// Returns the message of the deepest source of an error.
 fn innermost(error: &(dyn std::error::Error + 'static)) -> String {
     let mut current = error;
     while let Some(source) = current.source() {

@@ -184,12 +184,12 @@ impl Languages {
         }
     }
 
-    /// The installed models, sorted.
+    /// Returns the installed models, sorted.
     pub fn installed(&self) -> impl Iterator<Item = &str> {
         self.installed.iter().map(String::as_str)
     }
 
-    /// The wiki codes whose model is installed, with that model.
+    /// Returns the wiki codes whose model is installed, with that model.
     pub fn wiki_codes(&self) -> Vec<(&'static str, &str)> {
         WIKI_TO_TESSERACT
             .iter()
@@ -247,7 +247,7 @@ impl Languages {
     }
 }
 
-/// A wiki code (`fr`, `de-f`, `zh-min-nan`) or a tesseract model name (`deu_latf`,
+/// Checks for a wiki code (`fr`, `de-f`, `zh-min-nan`) or a tesseract model name (`deu_latf`,
 /// `script/Fraktur`): letters, digits, `-`, `_` and one `script/` prefix, nothing
 /// that could name another path.
 fn is_language_code(code: &str) -> bool {

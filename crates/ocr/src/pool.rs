@@ -52,7 +52,7 @@ struct ThreadCounters {
     engines_created: AtomicU64,
 }
 
-/// What the status route shows of a worker process's OCR threads.
+/// Counters and memory of a worker process's OCR threads, for the status route.
 #[derive(Debug, Clone, Serialize)]
 pub struct WorkerStatus {
     pub engine_threads: usize,
@@ -63,7 +63,7 @@ pub struct WorkerStatus {
     pub resident_kib: Option<u64>,
     /// Peak resident set size of the process (VmHWM), in KiB.
     pub peak_resident_kib: Option<u64>,
-    /// `OMP_THREAD_LIMIT` as the process sees it.
+    /// `OMP_THREAD_LIMIT` in the process environment.
     pub omp_thread_limit: Option<String>,
 }
 

@@ -36,7 +36,7 @@ pub struct OcrRequest {
     pub user: String,
 }
 
-/// Where a failed OCR job stopped.
+/// Stage at which a failed OCR job stopped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FailureStage {
     Download,
@@ -44,7 +44,7 @@ pub enum FailureStage {
     Other,
 }
 
-/// The answer to a request.
+/// Outcome of a request.
 #[derive(Debug, Clone, PartialEq)]
 pub enum OcrOutcome {
     Done {
@@ -61,7 +61,7 @@ pub enum OcrOutcome {
     },
 }
 
-/// An answered request with what it was resolved to.
+/// Reply to a request, with the models and mode it was resolved to.
 #[derive(Debug, Clone, PartialEq)]
 pub struct OcrReply {
     pub outcome: OcrOutcome,

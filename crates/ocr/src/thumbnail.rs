@@ -45,7 +45,7 @@ impl PageThumbnail {
         })
     }
 
-    /// The `source` column of the cache: `page:<repository>/<file dbkey>/<page>/<width>px`.
+    /// Returns the `source` column of the cache: `page:<repository>/<file dbkey>/<page>/<width>px`.
     pub fn source_key(&self) -> String {
         format!(
             "page:{}/{}/{}/{}px",

@@ -117,7 +117,7 @@ pub use handler::{JobContext, JobError, JobHandler, ProgressReporter, Registry};
 pub use maintenance::{Maintenance, PruneReport, RescuedJob};
 pub use pool::{new_worker_id, WorkerPool};
 pub use queue::{CancelOutcome, ClaimedJob, CompletedAndClaimed, FailOutcome, Heartbeat, Queue};
-pub use status::{AttemptError, FailedJob, JobView, KindDepth, RunningJob};
+pub use status::{ActiveJob, AttemptError, FailedJob, JobView, KindDepth, RunningJob};
 pub use wait::{JobWaiter, FINISHED_CHANNEL};
 
 /// Channel on which `enqueue` sends `pg_notify` so that idle workers wake up.

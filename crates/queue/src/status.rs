@@ -69,6 +69,16 @@ pub struct RunningJob {
     pub cancel_requested: bool,
 }
 
+/// A queued or running job, for the status pages of the endpoints of the old tool.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct ActiveJob {
+    pub id: JobId,
+    pub kind: String,
+    pub state: JobState,
+    pub payload: Value,
+    pub created_at: DateTime<Utc>,
+}
+
 /// A job that ended in `failed`, with the error of every attempt.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct FailedJob {
@@ -117,6 +127,22 @@ impl Queue {
         .fetch_all(self.pool())
         .await
         .map_err(QueueError::database("list running jobs"))
+    }
+
+    /// Lists up to `limit` queued or running jobs of `kinds`: running ones first,
+    /// then the queued ones in claim order.
+    pub async fn active_jobs(&self, kinds: &[&str], limit: i64) -> Result<Vec<ActiveJob>, QueueError> {
+        sqlx::query_as(
+            "SELECT id, kind, state, payload, created_at
+             FROM job WHERE state IN ('queued', 'running') AND kind = ANY($1)
+             ORDER BY state = 'running' DESC, priority DESC, run_after, id
+             LIMIT $2",
+        )
+        .bind(kinds)
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await
+        .map_err(QueueError::database("list queued and running jobs"))
     }
 
     /// Lists the `limit` jobs that most recently ended in `failed`.

@@ -16,6 +16,10 @@ pub enum AppError {
     NotFound(String),
     #[error("{0}")]
     MethodNotAllowed(String),
+    #[error("{0}")]
+    TooManyRequests(String),
+    #[error("{0}")]
+    ServiceUnavailable(String),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -32,6 +36,8 @@ impl IntoResponse for AppError {
             AppError::BadRequest(message) => (StatusCode::BAD_REQUEST, "bad-request", message),
             AppError::NotFound(message) => (StatusCode::NOT_FOUND, "not-found", message),
             AppError::MethodNotAllowed(message) => (StatusCode::METHOD_NOT_ALLOWED, "method-not-allowed", message),
+            AppError::TooManyRequests(message) => (StatusCode::TOO_MANY_REQUESTS, "too-many-requests", message),
+            AppError::ServiceUnavailable(message) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable", message),
             AppError::Internal(error) => {
                 tracing::error!(error = format!("{error:#}"), "request failed");
                 (

@@ -271,9 +271,9 @@ pub struct LegacyEndpoint {
 }
 
 impl LegacyEndpoint {
-    /// Answers `request`: a malformed query, `ping` and `status` here; every other
-    /// command through `run`, which returns `None` for a command it does not know.
-    /// `status` renders the page that `status_page` returns.
+    /// Replies to `request`: to a malformed query, `ping` and `status` here, and to
+    /// every other command through `run`, which returns `None` for a command it
+    /// does not know. `status` renders the page that `status_page` returns.
     pub async fn handle<Run, RunFuture, Status, StatusFuture>(
         &self,
         pool: &sqlx::PgPool,
@@ -283,7 +283,7 @@ impl LegacyEndpoint {
     ) -> Response
     where
         Run: FnOnce(LegacyRequest) -> RunFuture,
-        RunFuture: Future<Output = Option<LegacyReply>>,
+        RunFuture: Future<Output = Option<Response>>,
         Status: FnOnce() -> StatusFuture,
         StatusFuture: Future<Output = Result<String, crate::AppError>>,
     {
@@ -301,7 +301,7 @@ impl LegacyEndpoint {
                 }
             },
             _ => match run(request).await {
-                Some(reply) => reply.into_response(),
+                Some(response) => response,
                 None => LegacyReply::failed(messages::legacy_unknown_command(&command)).into_response(),
             },
         }

@@ -9,6 +9,7 @@ mod hocr_cgi;
 mod html;
 pub mod legacy;
 mod messages;
+pub mod ocr;
 mod routes;
 mod status_page;
 
@@ -37,6 +38,8 @@ pub struct AppState {
     pub waiter: JobWaiter,
     /// Answers `/hocr_cgi.py?cmd=hocr`.
     pub hocr: HocrService,
+    /// OCR, when this server has it configured.
+    pub ocr: Option<ocr::OcrState>,
 }
 
 impl AppState {
@@ -54,8 +57,15 @@ impl AppState {
                 Queue::new(pool.clone()),
                 Duration::from_secs(hocr.failed_build_retry_secs),
             ),
+            ocr: None,
             pool,
         }
+    }
+
+    /// Adds the OCR routes' state.
+    pub fn with_ocr(mut self, ocr: ocr::OcrState) -> Self {
+        self.ocr = Some(ocr);
+        self
     }
 }
 
@@ -64,6 +74,10 @@ pub fn router(state: AppState) -> Router {
     let api = Router::new()
         .route("/jobs/{id}", get(routes::job))
         .route("/text-layer", get(routes::text_layer))
+        .route("/ocr", get(ocr::api_ocr_get).post(ocr::api_ocr_post))
+        .route("/ocr/languages", get(ocr::api_languages))
+        .route("/ocr/status", get(ocr::api_status))
+        .route("/ocr/jobs/{id}", get(ocr::api_job))
         .fallback(routes::api_not_found)
         .method_not_allowed_fallback(routes::api_method_not_allowed)
         .layer(CorsLayer::new().allow_origin(Any).allow_methods(Any).allow_headers(Any));
@@ -72,6 +86,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(routes::healthz))
         .route("/status", get(status_page::status))
         .route("/hocr_cgi.py", get(hocr_cgi::hocr_cgi))
+        .route("/ocr.php", get(ocr::ocr_php))
         .nest("/api/v1", api)
         .layer(TraceLayer::new_for_http())
         .with_state(state)
@@ -83,7 +98,8 @@ pub async fn serve(listen: SocketAddr, state: AppState, shutdown: CancellationTo
         anyhow::anyhow!("cannot listen on {listen}: {error}; set PHETOOLS_LISTEN to a free address")
     })?;
     tracing::info!(address = %listener.local_addr()?, "web server listening");
-    axum::serve(listener, router(state))
+    let service = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, service)
         .with_graceful_shutdown(async move { shutdown.cancelled().await })
         .await?;
     tracing::info!("web server stopped");

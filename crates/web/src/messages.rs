@@ -68,3 +68,30 @@ pub const HOCR_BAD_REQUEST: &str = "400 Bad Request";
 
 /// Text of `/hocr_cgi.py`'s 500 answer, as the former tool wrote it.
 pub const HOCR_INTERNAL_ERROR: &str = "500 Internal Server Error";
+
+pub fn ocr_not_configured() -> String {
+    "OCR is not available on this server: it runs without the OCR settings; try again later".to_owned()
+}
+
+pub fn rate_limited(wait: std::time::Duration) -> String {
+    format!(
+        "too many OCR requests from your address; try again in {} s",
+        wait.as_secs_f64().ceil().max(1.0)
+    )
+}
+
+pub fn ocr_still_running(job_id: i64) -> String {
+    format!("OCR is still running as job {job_id}; its status is at /api/v1/jobs/{job_id}, or send the same request again in a minute")
+}
+
+pub fn incomplete_crop() -> String {
+    "incomplete crop: give all of crop[x], crop[y], crop[width] and crop[height], in pixels".to_owned()
+}
+
+pub fn invalid_number(name: &str, value: &str) -> String {
+    format!("invalid {name} {value:?}: expected a non-negative integer")
+}
+
+pub fn invalid_json_body(reason: &str) -> String {
+    format!("invalid JSON body: {reason}")
+}

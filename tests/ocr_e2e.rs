@@ -1,0 +1,300 @@
+//! The old tool's `/ocr.php` contract through the real binary: `phetools serve` and
+//! `phetools work` on their own database, reading page images from a loopback
+//! image server that serves the fixture scans under thumbnail-style paths.
+//!
+//! Needs PostgreSQL (`DATABASE_URL`) and tesseract with the `eng` and `osd` models.
+
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use axum::http::{header, StatusCode};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::Router;
+use serde_json::Value;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+
+/// Thumbnail path under which the image server serves the phototest page.
+const PAGE_PATH: &str = "/wikipedia/commons/thumb/a/ab/Phototest.djvu/page1-640px-Phototest.djvu.jpg";
+const DEADLINE: Duration = Duration::from_secs(120);
+
+/// Kills the child process when a test ends, even by a failed assertion.
+struct ChildGuard(Child);
+
+impl Drop for ChildGuard {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_loopback_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// DATABASE_URL of the test's own database: the configured URL with its database replaced.
+fn database_url_for(database: &str) -> String {
+    let mut url = url::Url::parse(&std::env::var("DATABASE_URL").expect("DATABASE_URL is set")).unwrap();
+    url.set_path(&format!("/{database}"));
+    url.to_string()
+}
+
+/// Serves the fixture page, a redirect to 127.0.0.1 and a huge image header on
+/// `localhost:<port>`; returns the origin.
+async fn start_image_server() -> String {
+    let page = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/crates/ocr/tests/fixtures/en_phototest.tif"
+    ))
+    .expect("fixture readable");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let router = Router::new()
+        .route(
+            PAGE_PATH,
+            get(move || async move { ([(header::CONTENT_TYPE, "image/jpeg")], page) }),
+        )
+        .route(
+            "/wikipedia/commons/redirect.jpg",
+            get(move || async move {
+                (
+                    StatusCode::FOUND,
+                    [(header::LOCATION, format!("http://127.0.0.1:{port}{PAGE_PATH}"))],
+                )
+                    .into_response()
+            }),
+        )
+        .route("/wikipedia/commons/huge.png", get(|| async { huge_png_header() }));
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    format!("http://localhost:{port}")
+}
+
+/// A PNG header claiming 20000×20000 pixels followed by the start of an empty IDAT chunk.
+fn huge_png_header() -> Vec<u8> {
+    let mut png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
+    png.extend_from_slice(&20_000u32.to_be_bytes());
+    png.extend_from_slice(&20_000u32.to_be_bytes());
+    png.extend_from_slice(&[8, 2, 0, 0, 0, 0, 0, 0, 0]);
+    png.extend_from_slice(&[0; 4]);
+    png.extend_from_slice(b"IDAT");
+    png.extend_from_slice(&[0; 64]);
+    png
+}
+
+/// Starts `phetools <role>` on `database` with images allowed from `image_origin`.
+fn start_role(role: &str, database: &str, image_origin: &str, port: u16) -> ChildGuard {
+    let child = Command::new(env!("CARGO_BIN_EXE_phetools"))
+        .arg(role)
+        .env("DATABASE_URL", database_url_for(database))
+        .env("PHETOOLS_LISTEN", format!("127.0.0.1:{port}"))
+        .env("PHETOOLS_UPLOAD_HOSTS", image_origin)
+        .env("PHETOOLS_OCR_ALLOW_LOOPBACK", "true")
+        .env("PHETOOLS_OCR_RATE_LIMIT", "0")
+        .env("PHETOOLS_WORKERS", "2")
+        .env("RUST_LOG", "warn")
+        .env_remove("OMP_THREAD_LIMIT")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("phetools binary starts");
+    ChildGuard(child)
+}
+
+struct Reply {
+    status: u16,
+    headers: reqwest::header::HeaderMap,
+    body: String,
+}
+
+impl Reply {
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|_| panic!("not JSON: {}", self.body))
+    }
+
+    fn header(&self, name: &str) -> &str {
+        self.headers
+            .get(name)
+            .map(|value| value.to_str().unwrap())
+            .unwrap_or("")
+    }
+}
+
+async fn fetch(client: &reqwest::Client, url: &str) -> Reply {
+    let response = client.get(url).send().await.expect("web server answers");
+    Reply {
+        status: response.status().as_u16(),
+        headers: response.headers().clone(),
+        body: response.text().await.unwrap(),
+    }
+}
+
+async fn wait_until_serving(client: &reqwest::Client, base: &str) {
+    let started = Instant::now();
+    while client.get(format!("{base}/healthz")).send().await.is_err() {
+        assert!(started.elapsed() < DEADLINE, "the web server did not start");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// Sends a GET request whose query string has `length` bytes over a raw socket
+/// (HTTP clients refuse to build such a URL) and returns the response's status line.
+async fn send_huge_query(port: u16, length: usize) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+    let request = format!(
+        "GET /ocr.php?cmd=ocr&url={} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",
+        "a".repeat(length)
+    );
+    // The server may answer and close before the whole request is written.
+    let _ = stream.write_all(request.as_bytes()).await;
+    let mut response = vec![0; 1024];
+    let read = stream.read(&mut response).await.unwrap_or(0);
+    String::from_utf8_lossy(&response[..read])
+        .lines()
+        .next()
+        .unwrap_or("")
+        .to_owned()
+}
+
+fn percent_encode(value: &str) -> String {
+    url::form_urlencoded::byte_serialize(value.as_bytes()).collect()
+}
+
+#[sqlx::test(migrations = false)]
+async fn legacy_ocr_contract(_pool_options: PgPoolOptions, connect_options: PgConnectOptions) {
+    let database = connect_options
+        .get_database()
+        .expect("sqlx::test names the database")
+        .to_owned();
+    let image_origin = start_image_server().await;
+    let port = free_loopback_port();
+    let _server = start_role("serve", &database, &image_origin, port);
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    wait_until_serving(&client, &base).await;
+    let _worker = start_role("work", &database, &image_origin, free_loopback_port());
+
+    // C2: ping.
+    let ping = fetch(&client, &format!("{base}/ocr.php?cmd=ping")).await;
+    assert_eq!(ping.status, 200);
+    assert_eq!(ping.header("content-type"), "application/json");
+    assert_eq!(ping.header("access-control-allow-origin"), "*");
+    assert_eq!(ping.header("cache-control"), "no-cache");
+    let body = ping.json();
+    assert_eq!(body["error"], 0);
+    assert_eq!(body["text"], "pong");
+    assert_eq!(body["server"], "ws_ocr_daemon");
+    assert!(body["ping"].as_f64().is_some(), "{body}");
+
+    // C3: no cmd and cmd=status give the HTML status page.
+    for url in [format!("{base}/ocr.php"), format!("{base}/ocr.php?cmd=status")] {
+        let status = fetch(&client, &url).await;
+        assert_eq!(status.status, 200);
+        assert!(status.header("content-type").starts_with("text/html"), "{url}");
+        assert!(status.body.contains("OCR service"), "{}", status.body);
+    }
+
+    // Unknown command.
+    let unknown = fetch(&client, &format!("{base}/ocr.php?cmd=frobnicate")).await;
+    assert_eq!(unknown.json()["error"], 1);
+    assert_eq!(unknown.json()["text"], "unknown command: frobnicate");
+
+    // C1 and C17: the URL unencoded, encoded once and encoded twice give the same text.
+    let page_url = format!("{image_origin}{PAGE_PATH}");
+    let truth = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/crates/ocr/tests/fixtures/en_phototest.gt.txt"
+    ))
+    .unwrap();
+    let mut texts = Vec::new();
+    for encoded in [
+        page_url.clone(),
+        percent_encode(&page_url),
+        percent_encode(&percent_encode(&page_url)),
+    ] {
+        let reply = fetch(
+            &client,
+            &format!("{base}/ocr.php?cmd=ocr&url={encoded}&lang=en&user=Tester"),
+        )
+        .await;
+        assert_eq!(reply.status, 200);
+        assert_eq!(reply.header("content-type"), "application/json");
+        assert_eq!(reply.header("access-control-allow-origin"), "*");
+        let body = reply.json();
+        assert_eq!(body["error"], 0, "{body}");
+        // C16: error is an integer, text a string, the JSON is ASCII.
+        assert!(body["error"].is_i64());
+        assert!(reply.body.is_ascii());
+        texts.push(body["text"].as_str().unwrap().to_owned());
+    }
+    assert!(texts.iter().all(|text| text == &texts[0]), "{texts:?}");
+    assert!(texts[0].contains("quick brown dog"), "{}", texts[0]);
+    assert!(
+        truth.lines().next().is_some_and(|line| texts[0].starts_with(line)),
+        "{}",
+        texts[0]
+    );
+
+    // Unknown language: the English model, error 0.
+    let fallback = fetch(
+        &client,
+        &format!("{base}/ocr.php?cmd=ocr&url={page_url}&lang=xx&user=Tester"),
+    )
+    .await;
+    assert_eq!(fallback.json()["error"], 0);
+
+    // Invalid UTF-8: error 1 naming the parameter, not pywikibot-breaking error 4.
+    let invalid = fetch(&client, &format!("{base}/ocr.php?cmd=ocr&url=%FF&lang=en")).await;
+    assert_eq!(invalid.status, 200);
+    assert_eq!(invalid.json()["error"], 1);
+    assert!(
+        invalid.json()["text"].as_str().unwrap().contains("\"url\""),
+        "{}",
+        invalid.body
+    );
+
+    // Rejected image URLs: error 1 with the reason.
+    for (url, expected) in [
+        ("https://evil.example/a.jpg".to_owned(), "not an allowed image origin"),
+        ("file:///etc/passwd".to_owned(), "scheme file"),
+        (format!("{image_origin}/wikipedia/commons/redirect.jpg"), "redirect"),
+        (format!("{image_origin}/wikipedia/commons/huge.png"), "20000×20000"),
+    ] {
+        let reply = fetch(
+            &client,
+            &format!("{base}/ocr.php?cmd=ocr&url={}&lang=en", percent_encode(&url)),
+        )
+        .await;
+        let body = reply.json();
+        assert_ne!(body["error"], 0, "{url}: {body}");
+        let text = body["text"].as_str().unwrap();
+        assert!(text.contains(expected), "{url}: {text:?} does not contain {expected:?}");
+    }
+
+    // The JSON API rejects a non-language with 400.
+    let bad_lang = fetch(&client, &format!("{base}/api/v1/ocr?image={page_url}&lang=../../etc")).await;
+    assert_eq!(bad_lang.status, 400, "{}", bad_lang.body);
+    let api = fetch(&client, &format!("{base}/api/v1/ocr?image={page_url}&langs[]=en")).await;
+    assert_eq!(api.status, 200, "{}", api.body);
+    assert_eq!(api.json()["text"], Value::String(texts[0].clone()));
+    assert_eq!(api.json()["cached"], true);
+
+    // A 10 MB query string is rejected by the HTTP server before any handler reads it.
+    let started = Instant::now();
+    let status_line = send_huge_query(port, 10 * 1024 * 1024).await;
+    assert!(
+        ["400", "414", "431"].iter().any(|code| status_line.contains(code)),
+        "a 10 MB query string was answered with {status_line:?}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(10));
+
+    let status = fetch(&client, &format!("{base}/api/v1/ocr/languages")).await;
+    assert_eq!(status.status, 200);
+    assert!(status.json()["installed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|model| model == "eng"));
+}
