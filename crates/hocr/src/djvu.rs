@@ -151,6 +151,10 @@ impl PageBuilder {
             }
             "line" => {
                 self.open_line(self.bbox(zone));
+                if zone.children.is_empty() {
+                    // A line without word zones: its text is one word.
+                    self.add_word(zone);
+                }
                 self.visit_children(zone, in_column);
                 self.line_open = false;
             }
