@@ -75,7 +75,10 @@ fn parse_and_check(hocr: &str) -> Parsed {
         Some("ocr_page ocr_carea ocr_par ocr_line ocrx_word")
     );
 
-    let pages: Vec<Node> = document.descendants().filter(|node| class_of(node) == "ocr_page").collect();
+    let pages: Vec<Node> = document
+        .descendants()
+        .filter(|node| class_of(node) == "ocr_page")
+        .collect();
     assert_eq!(pages.len(), 1);
     let [x0, y0, width, height] = parse_bbox(pages[0]);
     assert_eq!((x0, y0), (0, 0));
@@ -102,10 +105,20 @@ fn parse_and_check(hocr: &str) -> Parsed {
         };
         assert_eq!(parent_class(node), expected_parent, "{class} is in the wrong element");
         let bbox = parse_bbox(node);
-        assert!(bbox[0] <= bbox[2] && bbox[1] <= bbox[3], "inverted {class} box {bbox:?}");
-        assert!(bbox[2] <= width && bbox[3] <= height, "{class} box {bbox:?} outside {width}x{height}");
+        assert!(
+            bbox[0] <= bbox[2] && bbox[1] <= bbox[3],
+            "inverted {class} box {bbox:?}"
+        );
+        assert!(
+            bbox[2] <= width && bbox[3] <= height,
+            "{class} box {bbox:?} outside {width}x{height}"
+        );
         if class == "ocrx_word" {
-            let text: String = node.descendants().filter(|n| n.is_text()).filter_map(|n| n.text()).collect();
+            let text: String = node
+                .descendants()
+                .filter(|n| n.is_text())
+                .filter_map(|n| n.text())
+                .collect();
             words.push((text, bbox));
         }
     }
@@ -142,11 +155,7 @@ fn pdftotext_words(path: &Path, page: usize) -> Vec<String> {
 }
 
 fn hocr_words(parsed: &Parsed) -> Vec<String> {
-    parsed
-        .words
-        .iter()
-        .flat_map(|(text, _)| words_of(text))
-        .collect()
+    parsed.words.iter().flat_map(|(text, _)| words_of(text)).collect()
 }
 
 #[tokio::test]
@@ -264,5 +273,8 @@ async fn file_without_text_and_without_ocr_fails_clearly() {
     .unwrap_err();
     assert!(!err.is_retryable());
     let message = err.to_string();
-    assert!(message.contains("File:Test-no-text.djvu") && message.contains("no text layer"), "{message}");
+    assert!(
+        message.contains("File:Test-no-text.djvu") && message.contains("no text layer"),
+        "{message}"
+    );
 }
