@@ -7,18 +7,18 @@
 mod error;
 mod hocr_cgi;
 mod html;
+pub mod legacy;
 mod messages;
 mod routes;
 mod status_page;
 
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use axum::routing::get;
 use axum::Router;
-use std::time::Duration;
-
 use phetools_hocr::{HocrConfig, HocrService, HocrStore};
-use phetools_queue::Queue;
+use phetools_queue::{JobWaiter, Queue};
 use phetools_textlayer::TextLayerStore;
 use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
@@ -35,6 +35,8 @@ pub struct AppState {
     pub text_layers: TextLayerStore,
     /// Answers `/hocr_cgi.py?cmd=hocr`.
     pub hocr: HocrService,
+    /// Lets requests wait for the job they enqueued.
+    pub waiter: JobWaiter,
 }
 
 impl AppState {
@@ -51,6 +53,7 @@ impl AppState {
                 Queue::new(pool.clone()),
                 Duration::from_secs(hocr.failed_build_retry_secs),
             ),
+            waiter: JobWaiter::new(pool.clone()),
             pool,
         }
     }
