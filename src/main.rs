@@ -3,6 +3,7 @@
 mod app;
 mod backfill;
 mod bench;
+mod bench_hocr;
 mod config;
 mod secret;
 mod shutdown;

@@ -20,7 +20,7 @@ const SMALL_DJVU: &str = "tests/fixtures/textlayer/pywikibot-myfile-4pages-with-
 const TRIBULAT_DJVU: &str = "tests/fixtures/textlayer/fr_tribulat-bonhomet_1887_308p_ia-textlayer.djvu";
 /// Bounds the wait for builds of the small test files.
 const DEADLINE: Duration = Duration::from_secs(120);
-/// A cold request must answer at once, without waiting for a build. No worker
+/// A cold request must get its reply at once, without waiting for a build. No worker
 /// runs while it is measured, so a request that waited would hit this bound.
 const COLD_ANSWER_BOUND: Duration = Duration::from_secs(3);
 
@@ -104,7 +104,7 @@ fn unique_name(stem: &str) -> String {
     format!("{stem}-{}-{nanos}.djvu", std::process::id())
 }
 
-/// One answer of /hocr_cgi.py.
+/// One response of /hocr_cgi.py.
 struct Answer {
     status: u16,
     content_type: String,

@@ -82,7 +82,8 @@ fn parse_and_check(hocr: &str) -> Parsed {
     assert_eq!(pages.len(), 1);
     let [x0, y0, width, height] = parse_bbox(pages[0]);
     assert_eq!((x0, y0), (0, 0));
-    assert!(width > 0 && height > 0);
+    assert!(width > 0);
+    assert!(height > 0);
 
     // Each class sits in the class above it.
     let parent_class = |node: Node| -> String {
@@ -195,7 +196,7 @@ async fn djvu_fixtures_match_djvutxt() {
 }
 
 #[tokio::test]
-async fn djvu_page_89_of_tribulat_has_its_words_at_the_right_place() {
+async fn tribulat_page_89_reads_downwards() {
     let path = fixture("fr_tribulat-bonhomet_1887_308p_ia-textlayer.djvu");
     let pages = build(&path, FileKind::Djvu).await;
     let parsed = parse_and_check(&pages[88].hocr);

@@ -23,7 +23,7 @@ use serde::Serialize;
 use crate::legacy::LegacyRequest;
 use crate::{messages, status_page, AppState};
 
-/// The fixed answer to `cmd=ping`, in the field order of the former tool.
+/// The fixed reply to `cmd=ping`, in the field order of the former tool.
 const PONG: &str = r#"{"error":0,"text":"pong","server":"hocr","ping":0.001}"#;
 
 #[derive(Serialize)]
