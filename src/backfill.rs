@@ -121,7 +121,7 @@ fn read_titles(path: &PathBuf) -> anyhow::Result<Vec<String>> {
     Ok(titles)
 }
 
-/// The file an Index page names: the title after its namespace prefix. File
+/// Returns the file an Index page names: the title after its namespace prefix. File
 /// names cannot contain a colon, so the prefix is everything up to the first
 /// one, whatever the wiki calls its Index namespace.
 fn file_of_index(title: &str) -> Option<&str> {

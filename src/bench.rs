@@ -28,6 +28,11 @@ pub struct BenchArgs {
     /// Synthetic EventStreams events for the stream measurement.
     #[arg(long, default_value_t = 200_000)]
     pub events: usize,
+    /// Measurements to run: queue, stream, hocr (comma-separated).
+    #[arg(long, value_delimiter = ',', default_value = "queue,stream,hocr")]
+    pub only: Vec<String>,
+    #[command(flatten)]
+    pub hocr: crate::bench_hocr::HocrBenchArgs,
 }
 
 /// pgbench script: one single-row UPDATE per transaction, the cheapest write a
@@ -64,8 +69,16 @@ async fn run_in(pgbench: &Pgbench, args: &BenchArgs) -> anyhow::Result<()> {
         .context("migrating the scratch database failed")?;
 
     print_machine();
-    queue_benchmark(pgbench, &pool, args).await?;
-    stream_benchmark(&pool, args).await?;
+    let selected = |name: &str| args.only.iter().any(|only| only == name);
+    if selected("queue") {
+        queue_benchmark(pgbench, &pool, args).await?;
+    }
+    if selected("stream") {
+        stream_benchmark(&pool, args).await?;
+    }
+    if selected("hocr") {
+        crate::bench_hocr::run(&pool, &args.hocr).await?;
+    }
     pool.close().await;
     Ok(())
 }

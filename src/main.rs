@@ -4,6 +4,7 @@ mod app;
 mod backfill;
 mod bench;
 mod bench_ocr;
+mod bench_hocr;
 mod config;
 mod secret;
 mod shutdown;

@@ -13,7 +13,7 @@ use crate::config::HocrConfig;
 use crate::recognize::{render_page, PageRecognizer, RecognizeError};
 use crate::{djvu, pdf};
 
-/// Where the hOCR of a page comes from.
+/// Origin of the hOCR of a page.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PageSource {
@@ -97,7 +97,7 @@ pub(crate) async fn run_tool(
     Ok(output)
 }
 
-/// An unexpected tool output, as an error about `file`.
+/// Builds the error for an unexpected output of `tool` on `file`.
 pub(crate) fn malformed(file: &str, tool: &'static str, detail: String) -> BuildError {
     BuildError::Extract(ExtractError::Malformed {
         file: file.to_owned(),

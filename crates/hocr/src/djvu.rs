@@ -151,6 +151,10 @@ impl PageBuilder {
             }
             "line" => {
                 self.open_line(self.bbox(zone));
+                if zone.children.is_empty() {
+                    // A line without word zones: its text is one word.
+                    self.add_word(zone);
+                }
                 self.visit_children(zone, in_column);
                 self.line_open = false;
             }
@@ -293,7 +297,7 @@ mod tests {
     }
 
     #[test]
-    fn clamps_zones_outside_the_page_and_drops_empty_ones() {
+    fn zones_outside_page_are_clamped() {
         let page = build(
             "(page 0 -1 120 99 (column 0 0 120 99 \"\") (column 90 -1 130 99 (region 90 -1 130 99 \
              (para 90 -1 130 99 (line 90 -1 130 99 (word 90 -1 130 99 \"y/\"))))))",

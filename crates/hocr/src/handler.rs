@@ -40,13 +40,13 @@ pub struct HocrPayload {
 }
 
 impl HocrPayload {
-    /// The file's dbkey; an `Index:` title names the file of the same name.
+    /// Returns the file's dbkey. An `Index:` title names the file of the same name.
     pub fn dbkey(&self) -> Result<String, JobError> {
         let name = self.file.strip_prefix("Index:").unwrap_or(&self.file);
         file_dbkey(name).map_err(|err| JobError::permanent(messages::invalid_payload(&self.file, err)))
     }
 
-    /// The language of the build: `lang`, else the wiki's.
+    /// Returns the language of the build: `lang`, else the wiki's.
     pub fn language(&self) -> Result<String, JobError> {
         match &self.lang {
             Some(lang) if is_language_code(lang) => Ok(lang.clone()),
@@ -69,8 +69,8 @@ impl HocrPayload {
     }
 }
 
-/// The dedupe key of the build of `dbkey` on `wiki` in `lang`; the stream rules
-/// in streams.toml write the same key.
+/// Formats the dedupe key of the build of `dbkey` on `wiki` in `lang`. The
+/// stream rules in streams.toml write the same key.
 pub fn dedupe_key(wiki: &str, dbkey: &str, lang: &str) -> String {
     format!("{JOB_KIND}:{wiki}:{dbkey}:{lang}")
 }

@@ -8,7 +8,7 @@
 //!   page) and finds the current version of a file through the `wiki_file`
 //!   rows of the text-layer store.
 //! * [`HocrHandler`] runs `hocr` jobs: look up, download, build, store, read back.
-//! * [`HocrService`] answers `/hocr_cgi.py?cmd=hocr` and queues builds on a miss.
+//! * [`HocrService`] serves `/hocr_cgi.py?cmd=hocr` and queues builds on a miss.
 //! * [`bench_build`] is the timing entry point of `phetools bench`.
 
 mod bench;

@@ -8,7 +8,8 @@ pub fn no_page_number(book: &str) -> String {
     format!("unable to extract page number from page: {book}")
 }
 
-/// The hOCR of a page cannot be served; `reason` says why and what to do.
+/// Message for a page whose hOCR cannot be served. `reason` explains why and
+/// what to do.
 pub fn unavailable(book: &str, lang: &str, reason: &str) -> String {
     format!("unable to locate file for page {book} lang {lang}: {reason}")
 }

@@ -1,5 +1,5 @@
 //! The `cmd=hocr` request of `/hocr_cgi.py`: the book title and page number,
-//! the language, and the answer from stored hOCR.
+//! the language, and the reply from stored hOCR.
 //!
 //! `book` is `<File name>/<page>`. The page number is the digits after the
 //! last `/`, in any one script of Unicode decimal digits (category Nd): ASCII,
@@ -79,8 +79,8 @@ pub fn split_book_page<'a>(book: &'a str, lang: &str) -> (&'a str, PageNumber) {
     }
 }
 
-/// The language the former tool used for `lang`: Norwegian Bokmål (`nb`) is
-/// served by no.wikisource.org.
+/// Returns the language the former tool used for `lang`. Norwegian Bokmål
+/// (`nb`) is served by no.wikisource.org.
 pub fn site_language(lang: &str) -> &str {
     if lang == "nb" {
         "no"
@@ -111,8 +111,8 @@ pub fn language_for_wiki(wiki: &str) -> Option<String> {
     is_language_code(language).then(|| language.to_owned())
 }
 
-/// A language code as stored: a lower-case letter, then up to 19 letters,
-/// digits or hyphens.
+/// Checks that `lang` is a language code as stored: a lower-case letter,
+/// then up to 19 letters, digits or hyphens.
 pub fn is_language_code(lang: &str) -> bool {
     let mut bytes = lang.bytes();
     bytes.next().is_some_and(|b| b.is_ascii_lowercase())
@@ -120,7 +120,7 @@ pub fn is_language_code(lang: &str) -> bool {
         && bytes.all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }
 
-/// Answer of `cmd=hocr`: `error` 0 with the hOCR document, or 1 with a message.
+/// Reply to `cmd=hocr`: `error` 0 with the hOCR document, or 1 with a message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HocrReply {
     pub error: u8,
@@ -137,7 +137,7 @@ impl HocrReply {
     }
 }
 
-/// Error of the service itself (database), answered with a 500.
+/// Error of the service itself (database), sent as HTTP 500.
 #[derive(Debug, thiserror::Error)]
 pub enum ServiceError {
     #[error(transparent)]
@@ -163,7 +163,7 @@ impl HocrService {
         }
     }
 
-    /// Answers `cmd=hocr&lang=<lang>&book=<book>`. A page that is not stored
+    /// Returns the reply to `cmd=hocr&lang=<lang>&book=<book>`. A page that is not stored
     /// gets error 1 at once; its build is queued when the title names a DjVu
     /// or PDF file, the page can exist and no build of the book is queued,
     /// running or recently failed.

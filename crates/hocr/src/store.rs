@@ -42,7 +42,7 @@ pub struct HocrSummary {
     pub pages_empty: u32,
 }
 
-/// What the store knows about one page of a file as a wiki shows it.
+/// Result of a lookup of one page of a file as a wiki shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PageLookup {
     /// No version of the file is known for the wiki or Commons.

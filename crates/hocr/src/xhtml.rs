@@ -22,7 +22,7 @@ pub struct BBox {
 }
 
 impl BBox {
-    /// The whole page.
+    /// Returns the box of the whole page.
     pub fn page(width: u32, height: u32) -> BBox {
         BBox {
             x0: 0,
@@ -45,7 +45,7 @@ impl BBox {
         }
     }
 
-    /// The smallest box holding both.
+    /// Returns the smallest box that contains both.
     pub fn union(self, other: BBox) -> BBox {
         BBox {
             x0: self.x0.min(other.x0),
@@ -55,7 +55,7 @@ impl BBox {
         }
     }
 
-    /// The union of `boxes`, or `None` when there is none.
+    /// Returns the union of `boxes`, or `None` when there is none.
     pub fn union_all(boxes: impl IntoIterator<Item = BBox>) -> Option<BBox> {
         boxes.into_iter().reduce(BBox::union)
     }

@@ -9,19 +9,21 @@
 //!   `application/json; charset=UTF-8`.
 //! * any other `cmd` (the default is `status`): the HTML status page.
 //!
-//! A parameter given twice takes its last value, as the former tool did.
-//! Every response allows any origin.
+//! Parameters are decoded as for the other legacy endpoints
+//! ([`LegacyRequest`]): a parameter given twice takes its last value, and
+//! `book` is decoded a second time when it is still percent-encoded. Every
+//! response allows any origin. The JSON is UTF-8, not ASCII with `\u`
+//! escapes: hOCR of non-Latin scripts would grow up to six times.
 
-use std::collections::HashMap;
-
-use axum::extract::{RawQuery, State};
+use axum::extract::State;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
+use crate::legacy::LegacyRequest;
 use crate::{messages, status_page, AppState};
 
-/// The fixed answer to `cmd=ping`, in the field order of the former tool.
+/// The fixed reply to `cmd=ping`, in the field order of the former tool.
 const PONG: &str = r#"{"error":0,"text":"pong","server":"hocr","ping":0.001}"#;
 
 #[derive(Serialize)]
@@ -30,21 +32,25 @@ struct Reply<'a> {
     text: &'a str,
 }
 
-pub async fn hocr_cgi(State(state): State<AppState>, RawQuery(query): RawQuery) -> Response {
-    let params = last_values(query.as_deref().unwrap_or(""));
-    let param = |name: &str| params.get(name).map(String::as_str).unwrap_or("");
-    let response = match param("cmd") {
+pub async fn hocr_cgi(State(state): State<AppState>, request: LegacyRequest) -> Response {
+    let response = match request.get("cmd").unwrap_or("status") {
         "ping" => with_type(StatusCode::OK, "text/plain; charset=UTF-8", PONG.to_owned()),
-        "hocr" => hocr(&state, param("lang"), param("book")).await,
+        "hocr" => hocr(&state, &request).await,
         _ => status_page::status(State(state)).await.into_response(),
     };
     allow_any_origin(response)
 }
 
-async fn hocr(state: &AppState, lang: &str, book: &str) -> Response {
-    if lang.is_empty() || book.is_empty() {
+async fn hocr(state: &AppState, request: &LegacyRequest) -> Response {
+    let lang = request.get("lang").unwrap_or("");
+    let book = match request.url_or_title("book") {
+        Ok(book) => book.unwrap_or_default(),
+        Err(_) => String::new(),
+    };
+    if request.problem().is_some() || lang.is_empty() || book.is_empty() {
         return json(StatusCode::BAD_REQUEST, 1, messages::HOCR_BAD_REQUEST);
     }
+    let book = book.as_str();
     match state.hocr.get_hocr(lang, book).await {
         Ok(reply) => json(StatusCode::OK, reply.error, &reply.text),
         Err(error) => {
@@ -73,23 +79,4 @@ fn allow_any_origin(mut response: Response) -> Response {
         .headers_mut()
         .insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
     response
-}
-
-/// Decodes the query string; a repeated parameter keeps its last value.
-fn last_values(query: &str) -> HashMap<String, String> {
-    url::form_urlencoded::parse(query.as_bytes())
-        .map(|(name, value)| (name.into_owned(), value.into_owned()))
-        .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn repeated_parameter_keeps_the_last_value() {
-        let params = last_values("cmd=status&cmd=ping&book=A%20b.djvu%2F3");
-        assert_eq!(params["cmd"], "ping");
-        assert_eq!(params["book"], "A b.djvu/3");
-    }
 }
