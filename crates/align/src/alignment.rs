@@ -20,9 +20,9 @@
 
 use std::ops::Range;
 
-use crate::sequence_matcher::{ratio_of, Match, SequenceMatcher};
+use crate::sequence_matcher::{ratio_of, Match};
 use crate::tag::MatchTag;
-use crate::tokenize::{split_words, word_spans};
+use crate::vocabulary::{PageWords, TargetWords, Vocabulary};
 use crate::{messages, MatchError};
 
 /// Maximum number of pages after the start page that one match covers.
@@ -57,10 +57,13 @@ pub fn do_match<S: AsRef<str>>(pages: &[S], tag: &MatchTag, target: &str, prefix
     let before = step.div_ceil(2);
     let after = step / 2;
 
-    let mut previous_page = pages
+    let mut vocabulary = Vocabulary::default();
+    let previous_text = pages
         .get(start - before)
         .ok_or(MatchError::PageNotInTextLayer { start })?
         .as_ref();
+    let mut previous_page = vocabulary.page_words(previous_text);
+    let target_words = vocabulary.target_words(target);
     let mut offset = 0;
     let mut output = String::new();
     let mut in_poem = false;
@@ -70,13 +73,15 @@ pub fn do_match<S: AsRef<str>>(pages: &[S], tag: &MatchTag, target: &str, prefix
         if page - start == NO_TEXT_LAYER_PAGES && offset == 0 {
             return Err(MatchError::NoTextLayer);
         }
-        let current_page = pages
+        let current_text = pages
             .get(page + after)
             .ok_or_else(|| MatchError::InvalidTag {
                 message: messages::step_past_last_page(page, step, page + after + 1, pages.len()),
             })?
             .as_ref();
-        let Some(chunk_length) = align_page(previous_page, current_page, &target[offset..]) else {
+        let current_page = vocabulary.page_words(current_text);
+        let aligned = align_page(&mut vocabulary, &target_words, offset, &previous_page, &current_page);
+        let Some(chunk_length) = aligned else {
             break;
         };
         previous_page = current_page;
@@ -107,30 +112,32 @@ fn check_tag(start: usize, step: usize) -> Result<(), MatchError> {
     Err(MatchError::InvalidTag { message })
 }
 
-/// Aligns the window of `rest` (the target not yet assigned to a page) with the
-/// page pair, and returns the length in bytes of the text of `page` after
+/// Aligns the window of the target at `offset` (the start of the text not yet
+/// assigned to a page) with the page pair, and returns the length in bytes of the text of `page` after
 /// trimming. Returns `None` when the pair does not match the window, which ends
 /// the match.
-fn align_page(page: &str, next_page: &str, rest: &str) -> Option<usize> {
-    let pair = [page, next_page].concat();
-    let pair_words = split_words(&pair);
-    let page_word_count = word_spans(page).len();
+fn align_page<'a>(
+    vocabulary: &mut Vocabulary<'a>,
+    target: &TargetWords<'a>,
+    offset: usize,
+    page: &PageWords,
+    next_page: &PageWords,
+) -> Option<usize> {
+    let pair_ids = vocabulary.joined_ids(page, next_page);
+    let rest = &target.text()[offset..];
+    let window_length = prefix_of_chars(rest, (page.chars + next_page.chars) * 3 / 2).len();
+    let window = vocabulary.window_words(target, offset..offset + window_length);
 
-    let pair_chars = pair.chars().count();
-    let window = prefix_of_chars(rest, pair_chars * 3 / 2);
-    let window_spans = word_spans(window);
-    let window_words: Vec<&str> = window_spans.iter().map(|span| &window[span.clone()]).collect();
-
-    let matcher = SequenceMatcher::new(&pair_words, &window_words);
+    let matcher = vocabulary.matcher(&pair_ids, &window.ids);
     let blocks = matcher.matching_blocks();
     if blocks.len() < 2 {
         return None;
     }
-    if ratio_of(&blocks, pair_words.len(), window_words.len()) < MIN_RATIO {
+    if ratio_of(&blocks, pair_ids.len(), window.ids.len()) < MIN_RATIO {
         return None;
     }
-    let chunk_end = chunk_end(&blocks, page_word_count, &window_spans);
-    Some(trim_chunk(&window[..chunk_end]).len())
+    let chunk_end = chunk_end(&blocks, page.ids.len(), &window.spans);
+    Some(trim_chunk(&rest[..chunk_end]).len())
 }
 
 /// Returns the byte length of the text of the page: the window's words, each with

@@ -19,6 +19,7 @@ pub mod messages;
 pub mod sequence_matcher;
 mod tag;
 mod tokenize;
+mod vocabulary;
 mod word_ranges;
 
 pub use alignment::{do_match, trim_chunk};
@@ -27,7 +28,8 @@ pub use sequence_matcher::{Match, SequenceMatcher};
 pub use tag::{parse_match_tag, MatchTag, TaggedPage, CANONICAL_PAGE_NAMESPACE};
 pub use tokenize::{is_word_char, split_with_separators, split_words, word_spans};
 
-/// Why Match made no text. The `Display` text is the message for the user.
+/// A failed Match, which leaves the main page unchanged. The `Display` text is the
+/// message for the user.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum MatchError {
     /// The main page has no Match tag.

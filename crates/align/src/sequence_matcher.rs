@@ -16,7 +16,7 @@ use rustc_hash::FxHashMap;
 const AUTOJUNK_MIN_LEN: usize = 200;
 
 /// Local id of an `a` token that does not occur in `b`.
-const ABSENT: u32 = u32::MAX;
+pub(crate) const ABSENT: u32 = u32::MAX;
 
 /// A matching block: `a[a..a + size] == b[b..b + size]`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -55,10 +55,36 @@ impl SequenceMatcher {
             .iter()
             .map(|token| ids.get(token).copied().unwrap_or(ABSENT))
             .collect();
-        let (b2j_starts, b2j_positions) = index_positions(&b_ids, ids.len());
+        Self::from_local_ids(a_ids, b_ids, ids.len())
+    }
+
+    /// Builds a matcher for sequences of token ids below `remap.len()`, without
+    /// hashing. `remap` must hold [`ABSENT`] everywhere, and does again on return.
+    pub(crate) fn from_token_ids(a: &[u32], b: &[u32], remap: &mut [u32]) -> Self {
+        let mut distinct = 0;
+        let b_ids: Vec<u32> = b
+            .iter()
+            .map(|&token| {
+                let local = &mut remap[token as usize];
+                if *local == ABSENT {
+                    *local = distinct;
+                    distinct += 1;
+                }
+                *local
+            })
+            .collect();
+        let a_ids = a.iter().map(|&token| remap[token as usize]).collect();
+        for &token in b {
+            remap[token as usize] = ABSENT;
+        }
+        Self::from_local_ids(a_ids, b_ids, distinct as usize)
+    }
+
+    fn from_local_ids(a: Vec<u32>, b: Vec<u32>, distinct: usize) -> Self {
+        let (b2j_starts, b2j_positions) = index_positions(&b, distinct);
         SequenceMatcher {
-            a: a_ids,
-            b: b_ids,
+            a,
+            b,
             b2j_positions,
             b2j_starts,
         }
@@ -101,6 +127,7 @@ impl SequenceMatcher {
         ratio_of(&self.matching_blocks(), self.a.len(), self.b.len())
     }
 
+    #[inline]
     fn positions_of(&self, id: u32) -> &[u32] {
         if id == ABSENT {
             return &[];
@@ -119,28 +146,34 @@ impl SequenceMatcher {
         bhi: usize,
     ) -> Match {
         let (mut best_a, mut best_b, mut best_size) = (alo, blo, 0);
-        // `previous[j + 1]` is the length of the match ending at a[i - 1], b[j];
-        // `current` is filled for a[i]. Only touched cells are non-zero.
+        scratch.start_search(ahi.saturating_sub(alo));
         for i in alo..ahi {
-            let positions = self.positions_of(self.a[i]);
-            let first = positions.partition_point(|&j| (j as usize) < blo);
-            for &j in &positions[first..] {
+            let row = scratch.next_row();
+            // difflib walks the positions upwards and keeps the first longest
+            // match, so the row's winner is its smallest `j` with the longest
+            // length. Walking downwards lets one array hold both rows.
+            let (mut row_size, mut row_j) = (0, 0);
+            for &j in self.positions_of(self.a[i]).iter().rev() {
                 let j = j as usize;
                 if j >= bhi {
+                    continue;
+                }
+                if j < blo {
                     break;
                 }
-                let length = scratch.previous[j] + 1;
-                scratch.current[j + 1] = length;
-                scratch.current_touched.push(j + 1);
-                if length as usize > best_size {
-                    best_a = i + 1 - length as usize;
-                    best_b = j + 1 - length as usize;
-                    best_size = length as usize;
+                let length = scratch.length_ending_at(j, row - 1) + 1;
+                scratch.set_length_ending_at(j + 1, row, length);
+                if length >= row_size {
+                    row_size = length;
+                    row_j = j;
                 }
             }
-            scratch.next_row();
+            if row_size as usize > best_size {
+                best_size = row_size as usize;
+                best_a = i + 1 - best_size;
+                best_b = row_j + 1 - best_size;
+            }
         }
-        scratch.clear();
 
         // Grow the block over equal tokens on both sides. Without a junk function
         // difflib's second pair of loops (over junk tokens) never runs.
@@ -233,37 +266,52 @@ fn merge_adjacent(sorted: Vec<Match>, len_a: usize, len_b: usize) -> Vec<Match> 
     merged
 }
 
-/// Two rows of difflib's `j2len` map as arrays indexed by `j + 1`, so that
-/// `previous[j]` reads the length ending at `j - 1`.
+/// difflib's `j2len` maps of the current and the previous `a` index in one array:
+/// cell `j + 1` contains the length of the match ending at `b[j]`, tagged with the
+/// row that wrote it, so that a cell of an older row reads as 0 without clearing.
 struct LongestMatchScratch {
-    previous: Vec<u32>,
-    current: Vec<u32>,
-    previous_touched: Vec<usize>,
-    current_touched: Vec<usize>,
+    /// `(row << 32) | length`.
+    cells: Vec<u64>,
+    row: u32,
 }
 
 impl LongestMatchScratch {
     fn new(len_b: usize) -> Self {
         LongestMatchScratch {
-            previous: vec![0; len_b + 1],
-            current: vec![0; len_b + 1],
-            previous_touched: Vec::new(),
-            current_touched: Vec::new(),
+            cells: vec![0; len_b + 1],
+            row: 0,
         }
     }
 
-    fn next_row(&mut self) {
-        for &cell in &self.previous_touched {
-            self.previous[cell] = 0;
+    /// Skips one row number, so that the first row of a search over `rows`
+    /// indexes of `a` reads nothing from the previous search.
+    fn start_search(&mut self, rows: usize) {
+        if u64::from(self.row) + rows as u64 + 2 > u64::from(u32::MAX) {
+            self.cells.fill(0);
+            self.row = 0;
         }
-        self.previous_touched.clear();
-        std::mem::swap(&mut self.previous, &mut self.current);
-        std::mem::swap(&mut self.previous_touched, &mut self.current_touched);
+        self.row += 1;
     }
 
-    /// Zeroes both rows for the next search.
-    fn clear(&mut self) {
-        self.next_row();
+    fn next_row(&mut self) -> u32 {
+        self.row += 1;
+        self.row
+    }
+
+    /// Returns the length of the match ending at `b[j - 1]` written by `row`, or 0.
+    #[inline]
+    fn length_ending_at(&self, cell: usize, row: u32) -> u32 {
+        let value = self.cells[cell];
+        if (value >> 32) as u32 == row {
+            value as u32
+        } else {
+            0
+        }
+    }
+
+    #[inline]
+    fn set_length_ending_at(&mut self, cell: usize, row: u32, length: u32) {
+        self.cells[cell] = ((row as u64) << 32) | length as u64;
     }
 }
 

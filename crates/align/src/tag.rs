@@ -1,11 +1,11 @@
 //! The Match tag, `==__MATCH__:[[<Page namespace>:<file>/<start>]]==` with an
 //! optional `|step=<K>` before `]]`.
 //!
-//! As in the original tool, the first tag in the text counts, the file name is the
-//! shortest text on the tag's line that is followed by `/<digits>`, the optional
-//! step and `]]==`, the text before the tag is the head and the text after it (from
-//! the newline that usually follows it) is the target. A tag whose step is not made
-//! of digits is not a tag. Numbers are ASCII digits.
+//! As in the original tool, the first tag in the text counts. The file name is
+//! the shortest text on the tag's line that is followed by `/<digits>`, the
+//! optional step and `]]==`. The text before the tag is the head, and the text
+//! after it (from the newline that usually follows it) is the target. A tag whose
+//! step is not made of digits is not a tag. Numbers are ASCII digits.
 //!
 //! The namespace may be written with any of the names the caller accepts (the
 //! wiki's localized name and its aliases) or the canonical `Page`. Namespace
@@ -21,7 +21,7 @@ const STEP_PARAMETER: &str = "|step=";
 /// The canonical name of the ProofreadPage Page namespace, accepted on every wiki.
 pub const CANONICAL_PAGE_NAMESPACE: &str = "Page";
 
-/// What a Match tag gives: the file name as written, the first page and the step.
+/// The values of a Match tag: the file name as written, the first page and the step.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MatchTag {
     /// The file name as written in the tag, without namespace.

@@ -11,6 +11,7 @@ use std::ops::Range;
 use crate::word_ranges::NON_ASCII_WORD_RANGES;
 
 /// Returns whether Python's `\w` (Unicode mode) matches `c`.
+#[inline]
 pub fn is_word_char(c: char) -> bool {
     if c.is_ascii() {
         return c.is_ascii_alphanumeric() || c == '_';
@@ -25,11 +26,10 @@ pub fn is_word_char(c: char) -> bool {
 /// Returns the byte ranges of the words of `text`, as `re.split(r'\W+', text)`
 /// returns them. Separator `j` lies between the ends of words `j` and `j + 1`.
 pub fn word_spans(text: &str) -> Vec<Range<usize>> {
-    let bytes = text.as_bytes();
     let mut spans = Vec::with_capacity(text.len() / 5 + 1);
     let mut word_start = 0;
     let mut position = 0;
-    while position < bytes.len() {
+    while position < text.len() {
         let (is_word, width) = classify_at(text, position);
         if is_word {
             position += width;
@@ -37,7 +37,7 @@ pub fn word_spans(text: &str) -> Vec<Range<usize>> {
         }
         spans.push(word_start..position);
         position += width;
-        while position < bytes.len() {
+        while position < text.len() {
             let (is_word, width) = classify_at(text, position);
             if is_word {
                 break;
@@ -46,7 +46,7 @@ pub fn word_spans(text: &str) -> Vec<Range<usize>> {
         }
         word_start = position;
     }
-    spans.push(word_start..bytes.len());
+    spans.push(word_start..text.len());
     spans
 }
 
@@ -69,18 +69,46 @@ pub fn split_with_separators(text: &str) -> Vec<&str> {
     tokens
 }
 
-/// Returns whether the character at byte `position` is a word character, and its
-/// width in bytes.
+/// Returns whether the character at byte `position`, a char boundary, is a word
+/// character, and its width in bytes.
+#[inline(always)]
 fn classify_at(text: &str, position: usize) -> (bool, usize) {
-    let byte = text.as_bytes()[position];
-    if byte.is_ascii() {
-        return (byte.is_ascii_alphanumeric() || byte == b'_', 1);
+    let bytes = text.as_bytes();
+    let lead = bytes[position];
+    if lead < 0x80 {
+        return (ASCII_WORD[lead as usize], 1);
     }
-    // `position` is a char boundary: every span starts at one and advances by
-    // whole characters.
-    let c = text[position..].chars().next().expect("position is inside the text");
-    (is_word_char(c), c.len_utf8())
+    let (code_point, width) = decode_non_ascii(bytes, position);
+    let c = char::from_u32(code_point).expect("a str holds valid UTF-8");
+    (is_word_char(c), width)
 }
+
+/// Decodes the multi-byte UTF-8 sequence at `position` of a valid UTF-8 text.
+#[inline]
+fn decode_non_ascii(bytes: &[u8], position: usize) -> (u32, usize) {
+    let lead = bytes[position] as u32;
+    let continuation = |offset: usize| (bytes[position + offset] & 0x3F) as u32;
+    if lead < 0xE0 {
+        (((lead & 0x1F) << 6) | continuation(1), 2)
+    } else if lead < 0xF0 {
+        (((lead & 0x0F) << 12) | (continuation(1) << 6) | continuation(2), 3)
+    } else {
+        let code_point = ((lead & 0x07) << 18) | (continuation(1) << 12) | (continuation(2) << 6) | continuation(3);
+        (code_point, 4)
+    }
+}
+
+/// Whether each ASCII byte is a word character: `[A-Za-z0-9_]`.
+static ASCII_WORD: [bool; 128] = {
+    let mut table = [false; 128];
+    let mut byte = 0;
+    while byte < 128 {
+        let c = byte as u8;
+        table[byte] = c.is_ascii_alphanumeric() || c == b'_';
+        byte += 1;
+    }
+    table
+};
 
 #[cfg(test)]
 mod tests {

@@ -49,7 +49,7 @@ impl Attributes {
         }
     }
 
-    /// The value of the attribute `name` (lower-case).
+    /// Returns the value of the attribute `name` (lower-case).
     pub fn get(&self, name: &str) -> Option<&str> {
         self.pairs
             .iter()

@@ -148,7 +148,7 @@ impl DigitScript {
         Some(script)
     }
 
-    /// The character of this script's zero.
+    /// Returns the character of this script's zero.
     pub fn zero(self) -> char {
         self.zero
     }

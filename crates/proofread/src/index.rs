@@ -28,8 +28,8 @@ impl IndexContent {
                 break;
             };
             let start = position + offset;
-            let here = &wikitext[start..];
-            if here.starts_with("{{") {
+            let remaining = &wikitext[start..];
+            if remaining.starts_with("{{") {
                 match split_template_parts(wikitext, start + 2) {
                     Some((parts, end)) => {
                         content.add_fields(&parts);
@@ -37,7 +37,7 @@ impl IndexContent {
                     }
                     None => break,
                 }
-            } else if let Some(link) = here.strip_prefix("[[") {
+            } else if let Some(link) = remaining.strip_prefix("[[") {
                 let Some(close) = link.find("]]") else { break };
                 if let Some(category) = category_name(&link[..close]) {
                     content.categories.push(category);
@@ -64,12 +64,12 @@ impl IndexContent {
         }
     }
 
-    /// Field names and values in order.
+    /// Returns the field names and values in order.
     pub fn fields(&self) -> impl Iterator<Item = (&str, &str)> {
         self.fields.iter().map(|(name, value)| (name.as_str(), value.as_str()))
     }
 
-    /// The value of the field `name`, compared without letter case (`Pages` = `pages`).
+    /// Returns the value of the field `name`, compared without letter case (`Pages` = `pages`).
     pub fn field(&self, name: &str) -> Option<&str> {
         let name = name.to_lowercase();
         self.fields
@@ -78,13 +78,13 @@ impl IndexContent {
             .map(|(_, value)| value.as_str())
     }
 
-    /// Names of the categories linked at top level, without the namespace.
+    /// Returns the names of the categories linked at top level, without the namespace.
     pub fn categories(&self) -> &[String] {
         &self.categories
     }
 
-    /// The pagelist made of the `<pagelist … />` tags of every field, in field order, or
-    /// `None` when no field has one.
+    /// Returns the pagelist made of the `<pagelist … />` tags of every field, in field order,
+    /// or `None` when no field has one.
     pub fn pagelist(&self) -> Option<Pagelist> {
         let joined: String = self
             .fields

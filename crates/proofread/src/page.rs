@@ -7,8 +7,8 @@
 //! the wiki shows:
 //!
 //! * the header runs to the first `</noinclude>`, without the newlines just before it;
-//! * the footer is the text between the last `<noinclude>` and a final `</noinclude>`;
-//!   with no such footer, the body runs to the end (less one final newline);
+//! * the footer is the text between the last `<noinclude>` and a final `</noinclude>`.
+//!   Without such a footer, the body runs to the end, less one final newline;
 //! * the quality comes from `<pagequality level="L" user="U" />` (or
 //!   `<pagequality …></pagequality>`) or the legacy `{{PageQuality|L|U}}` at the start of
 //!   the header; without either the level is 1 and the user unknown;
@@ -44,7 +44,7 @@ pub enum QualityLevel {
 }
 
 impl QualityLevel {
-    /// The level as ProofreadPage writes it (0 to 4).
+    /// Returns the level as ProofreadPage writes it (0 to 4).
     pub fn as_u8(self) -> u8 {
         self as u8
     }
@@ -82,7 +82,7 @@ impl TryFrom<u8> for QualityLevel {
     }
 }
 
-/// How the page text is divided around the body.
+/// Division of the page text around the body.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Layout {
     /// `<noinclude>HEADER</noinclude>BODY<noinclude>FOOTER</noinclude>`.
@@ -207,47 +207,47 @@ impl PageContent {
         page
     }
 
-    /// The header (shown above the body in the Page namespace, never transcluded).
+    /// Returns the header, shown above the body in the Page namespace and never transcluded.
     pub fn header(&self) -> &str {
         &self.header
     }
 
-    /// The body, the part transcluded into other pages.
+    /// Returns the body, the part transcluded into other pages.
     pub fn body(&self) -> &str {
         &self.body
     }
 
-    /// The footer (shown below the body, never transcluded).
+    /// Returns the footer, shown below the body and never transcluded.
     pub fn footer(&self) -> &str {
         &self.footer
     }
 
-    /// The proofreading quality level.
+    /// Returns the proofreading quality level.
     pub fn level(&self) -> QualityLevel {
         self.level
     }
 
-    /// The user who set the quality level, if the text names one.
+    /// Returns the user who set the quality level, if the text names one.
     pub fn user(&self) -> Option<&str> {
         self.user.as_deref()
     }
 
-    /// How the source text was divided around the body.
+    /// Returns the division of the source text around the body.
     pub fn layout(&self) -> Layout {
         self.layout
     }
 
-    /// Which markup carried the quality level in the source text.
+    /// Returns the markup that carried the quality level in the source text.
     pub fn quality_markup(&self) -> QualityMarkup {
         self.quality_markup
     }
 
-    /// Source text before the body, verbatim (wrappers, quality marker and header).
+    /// Returns the source text before the body, verbatim (wrappers, quality marker and header).
     pub fn prefix(&self) -> &str {
         &self.prefix
     }
 
-    /// Source text after the body, verbatim (footer and wrappers).
+    /// Returns the source text after the body, verbatim (footer and wrappers).
     pub fn suffix(&self) -> &str {
         &self.suffix
     }
@@ -296,12 +296,12 @@ impl PageContent {
         self.quality_markup = QualityMarkup::Tag;
     }
 
-    /// The page text: the kept text before the body, the body, the kept text after it.
+    /// Writes the page text: the kept text before the body, the body, the kept text after it.
     pub fn to_wikitext(&self) -> String {
         [self.prefix.as_str(), &self.body, &self.suffix].concat()
     }
 
-    /// The page text in the form ProofreadPage writes on save:
+    /// Writes the page text in the form ProofreadPage writes on save:
     /// `<noinclude><pagequality level="L" user="U" />HEADER</noinclude>BODY<noinclude>FOOTER</noinclude>`
     /// (`user=""` when the user is unknown).
     pub fn to_canonical_wikitext(&self) -> String {

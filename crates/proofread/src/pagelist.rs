@@ -23,7 +23,7 @@ use crate::digits::DigitScript;
 use crate::php;
 use crate::roman::to_roman;
 
-/// How a page number is written.
+/// Numbering style of a page label.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum DisplayMode {
     /// Decimal, in the wiki language's digits.
@@ -147,12 +147,12 @@ impl Pagelist {
         Some(Self::from_attribute_text(&attribute_texts.concat()))
     }
 
-    /// The attributes, names lower-cased, in order.
+    /// Returns the attributes, names lower-cased, in order.
     pub fn attributes(&self) -> &Attributes {
         &self.attributes
     }
 
-    /// The label of file page `page` (1-based).
+    /// Computes the label of file page `page` (1-based).
     pub fn label(&self, page: u32) -> PageLabel {
         let page_number = f64::from(page);
         let mut mode = DisplayMode::Normal;
@@ -200,7 +200,7 @@ impl Pagelist {
         }
     }
 
-    /// Labels of file pages 1 to `page_count`, as text (see [`PageLabel::text`]).
+    /// Computes the labels of file pages 1 to `page_count`, as text (see [`PageLabel::text`]).
     pub fn labels(&self, page_count: u32, normal_digits: DigitScript) -> Vec<String> {
         (1..=page_count)
             .map(|page| self.label(page).text(normal_digits))
@@ -215,7 +215,7 @@ impl Pagelist {
             .collect()
     }
 
-    /// Map from label text to its file pages, for pages 1 to `page_count`.
+    /// Maps each label text to its file pages, for pages 1 to `page_count`.
     pub fn file_pages_by_label(&self, page_count: u32, normal_digits: DigitScript) -> BTreeMap<String, Vec<u32>> {
         let mut map: BTreeMap<String, Vec<u32>> = BTreeMap::new();
         for page in 1..=page_count {

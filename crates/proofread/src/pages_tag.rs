@@ -18,7 +18,7 @@ use crate::wikitext::split_template_parts;
 /// ProofreadPage refuses a selection of more than this many pages (after `step`).
 pub const MAX_PAGES: usize = 1000;
 
-/// How a `<pages>` tag was written.
+/// Spelling of a `<pages>` tag.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TagSyntax {
     /// `<pages … />` or `<pages …>…</pages>`.
@@ -64,27 +64,27 @@ impl PagesTag {
         }
     }
 
-    /// The attributes, names lower-cased, in order.
+    /// Returns the attributes, names lower-cased, in order.
     pub fn attributes(&self) -> &Attributes {
         &self.attributes
     }
 
-    /// How the tag was written.
+    /// Returns the spelling of the tag.
     pub fn syntax(&self) -> TagSyntax {
         self.syntax
     }
 
-    /// Byte range of the whole tag in the wikitext it was found in.
+    /// Returns the byte range of the whole tag in the wikitext it was found in.
     pub fn span(&self) -> Range<usize> {
         self.span.clone()
     }
 
-    /// The value of attribute `name` (lower-case).
+    /// Returns the value of attribute `name` (lower-case).
     pub fn get(&self, name: &str) -> Option<&str> {
         self.attributes.get(name)
     }
 
-    /// The Index page name without namespace (`index=`), usually the file name.
+    /// Returns the Index page name without namespace (`index=`), usually the file name.
     pub fn index(&self) -> Option<&str> {
         self.get("index")
     }
@@ -126,9 +126,10 @@ impl PagesTag {
     }
 
     /// Expands the selection to file page numbers (1-based, ascending) for an Index of a
-    /// multipage file of `page_count` pages, with ProofreadPage's rules: `include` pages
-    /// plus the `from`–`to` range (defaults 1 and `page_count`), less `exclude`, then every
-    /// `step`-th page counted from the smallest. Numbers may use any script's digits.
+    /// multipage file of `page_count` pages, with ProofreadPage's rules. The selection is
+    /// the `include` pages plus the `from`–`to` range (defaults 1 and `page_count`), less
+    /// the `exclude` pages. Of these, every `step`-th page counted from the smallest is
+    /// kept. Numbers may use any script's digits.
     /// A tag with none of `from`, `to`, `include` selects no page (it shows the table of
     /// contents) and returns an empty list.
     pub fn file_pages(&self, page_count: u32) -> Result<Vec<u32>, PagesTagError> {
@@ -272,15 +273,15 @@ pub fn find_pages_tags(wikitext: &str) -> Vec<PagesTag> {
             break;
         };
         let start = position + offset;
-        let here = &wikitext[start..];
-        if let Some(comment) = here.strip_prefix("<!--") {
+        let remaining = &wikitext[start..];
+        if let Some(comment) = remaining.strip_prefix("<!--") {
             position = match comment.find("-->") {
                 Some(end) => start + 4 + end + 3,
                 None => wikitext.len(),
             };
             continue;
         }
-        let found = if here.starts_with('<') {
+        let found = if remaining.starts_with('<') {
             read_extension_tag(wikitext, start)
         } else {
             read_tag_function(wikitext, start)
@@ -303,11 +304,11 @@ fn starts_with_ignore_case(text: &str, prefix: &str) -> bool {
 
 /// Reads `<pages attrs/>` or `<pages attrs>content</pages>` starting at byte `start`.
 fn read_extension_tag(wikitext: &str, start: usize) -> Option<PagesTag> {
-    let here = &wikitext[start..];
-    if !starts_with_ignore_case(here, "<pages") {
+    let remaining = &wikitext[start..];
+    if !starts_with_ignore_case(remaining, "<pages") {
         return None;
     }
-    let after_name = &here["<pages".len()..];
+    let after_name = &remaining["<pages".len()..];
     let next = after_name.chars().next()?;
     if !(next.is_whitespace() || next == '/' || next == '>') {
         return None;
@@ -328,25 +329,25 @@ fn read_extension_tag(wikitext: &str, start: usize) -> Option<PagesTag> {
 
 /// Length up to the end of the first `</pages>` (any case, spaces allowed before `>`).
 fn find_closing_tag(text: &str) -> Option<usize> {
-    let lower = text.to_ascii_lowercase();
-    let mut from = 0;
-    while let Some(offset) = lower[from..].find("</pages") {
-        let after = from + offset + "</pages".len();
-        let rest = &lower[after..];
+    for (at, _) in text.match_indices("</") {
+        let after_slash = &text[at + 2..];
+        if !starts_with_ignore_case(after_slash, "pages") {
+            continue;
+        }
+        let rest = &after_slash["pages".len()..];
         let trimmed = rest.trim_start();
         if trimmed.starts_with('>') {
-            return Some(after + (rest.len() - trimmed.len()) + 1);
+            return Some(text.len() - trimmed.len() + 1);
         }
-        from = after;
     }
     None
 }
 
 /// Reads `{{#tag:pages|content|name=value|…}}` starting at byte `start`. Parameters are
-/// split on `|` outside nested `{{…}}` and `[[…]]`; names and values are trimmed.
+/// split on `|` outside nested `{{…}}` and `[[…]]`, and names and values are trimmed.
 fn read_tag_function(wikitext: &str, start: usize) -> Option<PagesTag> {
-    let here = &wikitext[start..];
-    let after_braces = here.strip_prefix("{{")?;
+    let remaining = &wikitext[start..];
+    let after_braces = remaining.strip_prefix("{{")?;
     let after_spaces = after_braces.trim_start();
     if !starts_with_ignore_case(after_spaces, "#tag:") {
         return None;
@@ -356,15 +357,15 @@ fn read_tag_function(wikitext: &str, start: usize) -> Option<PagesTag> {
         return None;
     }
     let after_name = &after_tag["pages".len()..];
-    let body_start = start + (here.len() - after_name.len());
+    let body_start = start + (remaining.len() - after_name.len());
     let (parts, end) = split_template_parts(wikitext, body_start)?;
     if !parts.first()?.trim().is_empty() {
         return None;
     }
 
     let mut attributes = Attributes::default();
-    // The first part is what stands between the tag name and the first `|` (blank); the
-    // second is the tag content, which `<pages>` ignores.
+    // The first part is the text between the tag name and the first `|`, which must be
+    // blank. The second is the tag content, which `<pages>` ignores.
     for part in parts.iter().skip(2) {
         if let Some((name, value)) = part.split_once('=') {
             attributes.push(name.trim(), value.trim());

@@ -150,3 +150,37 @@ fn index_fields_of_examples() {
     );
     assert_eq!(images.pagelist(), None);
 }
+
+#[test]
+fn localized_page_namespaces() {
+    let names = fixture("proofreadpage-namespace-names.json");
+    let languages = names["names_by_language"].as_object().unwrap();
+    assert!(languages.len() >= 70);
+    for (language, names_of_language) in languages {
+        let page_name = text(names_of_language, "page");
+        let aliases: Vec<&str> = names["aliases_by_language"][language]["page"]
+            .as_array()
+            .map(|list| list.iter().map(|alias| alias.as_str().unwrap()).collect())
+            .unwrap_or_default();
+        let namespace = PageNamespace::new(std::iter::once(page_name).chain(aliases.iter().copied()));
+
+        for written in std::iter::once(page_name)
+            .chain(aliases.iter().copied())
+            .chain(["Page"])
+        {
+            let title = format!("{}:Some book.djvu/7", written.replace('_', " "));
+            let parsed = namespace
+                .parse_title(&title)
+                .unwrap_or_else(|error| panic!("{language}: {error}"));
+            assert_eq!(parsed.file_dbkey, "Some_book.djvu", "{language}: {title}");
+            assert_eq!(parsed.page, Some(7), "{language}: {title}");
+        }
+
+        let index_name = text(names_of_language, "index");
+        let index_title = format!("{index_name}:Some book.djvu");
+        assert!(
+            namespace.parse_title(&index_title).is_err(),
+            "{language}: {index_title} read as a Page title"
+        );
+    }
+}
