@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs the whole test suite on this machine: installs or starts what the tests need
 # (PostgreSQL, djvulibre, poppler, a throwaway MediaWiki 1.39 on loopback), then
-# `cargo test` over the workspace. Extra arguments go to `cargo test`.
+# `cargo test` over the workspace, then a bounded fuzzing run of the ProofreadPage
+# parsers. Extra arguments go to `cargo test`. PHETOOLS_FUZZ_SECONDS sets the seconds
+# per fuzz target (default 20; 0 skips fuzzing).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 . ops/lib.sh
@@ -34,4 +36,15 @@ eval "$(ops/mediawiki-test-wiki.sh env)"
 export PHETOOLS_TEST_WIKI_DIR="$MW_WIKI_DIR"
 
 log "running cargo test (DATABASE_URL points at 127.0.0.1:5432, wiki at $PHETOOLS_TEST_WIKI_API)"
-cargo test --workspace --locked --no-fail-fast "$@"
+test_status=0
+cargo test --workspace --locked --no-fail-fast "$@" || test_status=$?
+
+fuzz_seconds=${PHETOOLS_FUZZ_SECONDS:-20}
+fuzz_status=0
+if [ "$fuzz_seconds" != 0 ]; then
+	log "fuzzing the ProofreadPage parsers for $fuzz_seconds s per target"
+	ops/fuzz.sh "$fuzz_seconds" || fuzz_status=$?
+fi
+
+[ "$test_status" -eq 0 ] || die "cargo test failed (exit status $test_status)"
+[ "$fuzz_status" -eq 0 ] || die "fuzzing failed (exit status $fuzz_status)"

@@ -65,7 +65,7 @@ pub fn do_match<S: AsRef<str>>(pages: &[S], tag: &MatchTag, target: &str, prefix
     let mut previous_page = vocabulary.page_words(previous_text);
     let target_words = vocabulary.target_words(target);
     let mut offset = 0;
-    let mut output = String::new();
+    let mut output = String::with_capacity(target.len() + target.len() / 16);
     let mut in_poem = false;
 
     let end = start.saturating_add(MAX_PAGES).min(pages.len());
@@ -241,10 +241,34 @@ fn drop_last_chars(text: &str, count: usize) -> &str {
 
 /// Returns the longest prefix of `text` of at most `count` characters.
 fn prefix_of_chars(text: &str, count: usize) -> &str {
-    match text.char_indices().nth(count) {
-        Some((end, _)) => &text[..end],
-        None => text,
+    const BLOCK: usize = 64;
+    let bytes = text.as_bytes();
+    let is_char_start = |byte: &u8| (*byte as i8) >= -0x40;
+    // Skip whole blocks while they end before character `count` starts. `seen` is
+    // the number of characters starting before `position`.
+    let mut seen = 0;
+    let mut position = 0;
+    while position + BLOCK <= bytes.len() {
+        let starts = bytes[position..position + BLOCK]
+            .iter()
+            .filter(|byte| is_char_start(byte))
+            .count();
+        if seen + starts > count {
+            break;
+        }
+        seen += starts;
+        position += BLOCK;
     }
+    while position < bytes.len() {
+        if is_char_start(&bytes[position]) {
+            if seen == count {
+                return &text[..position];
+            }
+            seen += 1;
+        }
+        position += 1;
+    }
+    text
 }
 
 /// Appends the marker of `page` and its text, without one leading newline and
@@ -309,6 +333,15 @@ mod tests {
     #[test]
     fn non_ascii_word_line_kept() {
         assert_eq!(trim_chunk("some words here\nété"), "some words here\nété");
+    }
+
+    #[test]
+    fn prefix_counts_characters() {
+        let text = "é".repeat(50) + &"a".repeat(100);
+        for count in [0, 1, 49, 50, 51, 63, 64, 65, 149, 150, 151, 1000] {
+            let expected: String = text.chars().take(count).collect();
+            assert_eq!(prefix_of_chars(&text, count), expected, "count {count}");
+        }
     }
 
     #[test]

@@ -26,6 +26,13 @@ pub struct Match {
     pub size: usize,
 }
 
+#[derive(Debug, Clone, Copy)]
+struct MatchableRow {
+    i: u32,
+    positions_start: u32,
+    positions_end: u32,
+}
+
 /// Compares two token sequences like `difflib.SequenceMatcher(None, a, b)`.
 #[derive(Debug, Clone)]
 pub struct SequenceMatcher {
@@ -34,9 +41,12 @@ pub struct SequenceMatcher {
     /// `b` as local ids, dense from 0.
     b: Vec<u32>,
     /// Positions in `b` of each local id, popular ids excepted (`b2j` in difflib),
-    /// stored as one array sliced by `b2j_starts`.
+    /// stored as one array that `matchable_rows` slices.
     b2j_positions: Vec<u32>,
-    b2j_starts: Vec<u32>,
+    /// The indexes of `a` whose token has positions in `b2j`, in order, each with
+    /// the range of those positions in `b2j_positions`. Other rows of the
+    /// longest-match search find nothing, so the search skips them.
+    matchable_rows: Vec<MatchableRow>,
 }
 
 impl SequenceMatcher {
@@ -82,11 +92,22 @@ impl SequenceMatcher {
 
     fn from_local_ids(a: Vec<u32>, b: Vec<u32>, distinct: usize) -> Self {
         let (b2j_starts, b2j_positions) = index_positions(&b, distinct);
+        let matchable_rows = a
+            .iter()
+            .enumerate()
+            .filter(|&(_, &id)| id != ABSENT)
+            .map(|(i, &id)| MatchableRow {
+                i: i as u32,
+                positions_start: b2j_starts[id as usize],
+                positions_end: b2j_starts[id as usize + 1],
+            })
+            .filter(|row| row.positions_start < row.positions_end)
+            .collect();
         SequenceMatcher {
             a,
             b,
             b2j_positions,
-            b2j_starts,
+            matchable_rows,
         }
     }
 
@@ -127,16 +148,6 @@ impl SequenceMatcher {
         ratio_of(&self.matching_blocks(), self.a.len(), self.b.len())
     }
 
-    #[inline]
-    fn positions_of(&self, id: u32) -> &[u32] {
-        if id == ABSENT {
-            return &[];
-        }
-        let start = self.b2j_starts[id as usize] as usize;
-        let end = self.b2j_starts[id as usize + 1] as usize;
-        &self.b2j_positions[start..end]
-    }
-
     fn find_longest_match_with(
         &self,
         scratch: &mut LongestMatchScratch,
@@ -146,32 +157,34 @@ impl SequenceMatcher {
         bhi: usize,
     ) -> Match {
         let (mut best_a, mut best_b, mut best_size) = (alo, blo, 0);
-        scratch.start_search(ahi.saturating_sub(alo));
-        for i in alo..ahi {
-            let row = scratch.next_row();
-            // difflib walks the positions upwards and keeps the first longest
-            // match, so the row's winner is its smallest `j` with the longest
-            // length. Walking downwards lets one array hold both rows.
-            let (mut row_size, mut row_j) = (0, 0);
-            for &j in self.positions_of(self.a[i]).iter().rev() {
+        let base = scratch.start_search(self.a.len());
+        let first_row = self.matchable_rows.partition_point(|row| (row.i as usize) < alo);
+        let end_row = first_row + self.matchable_rows[first_row..].partition_point(|row| (row.i as usize) < ahi);
+        for matchable in &self.matchable_rows[first_row..end_row] {
+            let i = matchable.i as usize;
+            let row = base + i as u32;
+            let (previous_row, current_row) = scratch.rows_for(i);
+            // Cell `j` of the previous row and cell `j + 1` of this one, for
+            // `j < bhi`; the slices let the compiler drop the bounds checks.
+            let previous_row = &previous_row[..bhi];
+            let current_row = &mut current_row[1..=bhi];
+            let positions = &self.b2j_positions[matchable.positions_start as usize..matchable.positions_end as usize];
+            let first = match positions.first() {
+                Some(&j) if (j as usize) < blo => positions.partition_point(|&j| (j as usize) < blo),
+                _ => 0,
+            };
+            for &j in &positions[first..] {
                 let j = j as usize;
                 if j >= bhi {
-                    continue;
-                }
-                if j < blo {
                     break;
                 }
-                let length = scratch.length_ending_at(j, row - 1) + 1;
-                scratch.set_length_ending_at(j + 1, row, length);
-                if length >= row_size {
-                    row_size = length;
-                    row_j = j;
+                let length = LongestMatchScratch::length_in_row(previous_row[j], row - 1) + 1;
+                current_row[j] = LongestMatchScratch::cell(row, length);
+                if length as usize > best_size {
+                    best_size = length as usize;
+                    best_a = i + 1 - best_size;
+                    best_b = j + 1 - best_size;
                 }
-            }
-            if row_size as usize > best_size {
-                best_size = row_size as usize;
-                best_a = i + 1 - best_size;
-                best_b = row_j + 1 - best_size;
             }
         }
 
@@ -266,52 +279,66 @@ fn merge_adjacent(sorted: Vec<Match>, len_a: usize, len_b: usize) -> Vec<Match> 
     merged
 }
 
-/// difflib's `j2len` maps of the current and the previous `a` index in one array:
-/// cell `j + 1` contains the length of the match ending at `b[j]`, tagged with the
-/// row that wrote it, so that a cell of an older row reads as 0 without clearing.
+/// difflib's `j2len` maps of the current and the previous `a` index: in the
+/// array of the row's parity, cell `j + 1` contains the length of the match
+/// ending at `b[j]`, tagged with the row that wrote it. A cell of any other row
+/// reads as 0, so the arrays are never cleared and rows without positions are
+/// skipped.
 struct LongestMatchScratch {
-    /// `(row << 32) | length`.
-    cells: Vec<u64>,
-    row: u32,
+    /// `(row << 32) | length`, for even and odd `a` indexes.
+    cells: [Vec<u64>; 2],
+    /// Row tags of the next search start above this.
+    next_base: u32,
 }
 
 impl LongestMatchScratch {
     fn new(len_b: usize) -> Self {
         LongestMatchScratch {
-            cells: vec![0; len_b + 1],
-            row: 0,
+            cells: [vec![0; len_b + 1], vec![0; len_b + 1]],
+            next_base: 1,
         }
     }
 
-    /// Skips one row number, so that the first row of a search over `rows`
-    /// indexes of `a` reads nothing from the previous search.
-    fn start_search(&mut self, rows: usize) {
-        if u64::from(self.row) + rows as u64 + 2 > u64::from(u32::MAX) {
-            self.cells.fill(0);
-            self.row = 0;
+    /// Returns the tag of row 0 of a new search over an `a` of `len_a` tokens.
+    /// Row `i` is tagged `base + i`. Tags never repeat, and the tag before a
+    /// search's first row is never written, so no search reads another's cells.
+    fn start_search(&mut self, len_a: usize) -> u32 {
+        let needed = len_a as u64 + 2;
+        if u64::from(self.next_base) + needed > u64::from(u32::MAX) {
+            for cells in &mut self.cells {
+                cells.fill(0);
+            }
+            self.next_base = 1;
         }
-        self.row += 1;
+        let base = self.next_base;
+        self.next_base += needed as u32;
+        base
     }
 
-    fn next_row(&mut self) -> u32 {
-        self.row += 1;
-        self.row
-    }
-
-    /// Returns the length of the match ending at `b[j - 1]` written by `row`, or 0.
+    /// Returns the cells of row `i - 1` to read and those of row `i` to write.
     #[inline]
-    fn length_ending_at(&self, cell: usize, row: u32) -> u32 {
-        let value = self.cells[cell];
-        if (value >> 32) as u32 == row {
-            value as u32
+    fn rows_for(&mut self, i: usize) -> (&[u64], &mut [u64]) {
+        let [even, odd] = &mut self.cells;
+        if i.is_multiple_of(2) {
+            (odd, even)
+        } else {
+            (even, odd)
+        }
+    }
+
+    /// Returns the length stored in `cell` if `row` wrote it, or 0.
+    #[inline]
+    fn length_in_row(cell: u64, row: u32) -> u32 {
+        if (cell >> 32) as u32 == row {
+            cell as u32
         } else {
             0
         }
     }
 
     #[inline]
-    fn set_length_ending_at(&mut self, cell: usize, row: u32, length: u32) {
-        self.cells[cell] = ((row as u64) << 32) | length as u64;
+    fn cell(row: u32, length: u32) -> u64 {
+        ((row as u64) << 32) | length as u64
     }
 }
 

@@ -13,9 +13,27 @@ use crate::tokenize::word_spans;
 /// Ids of the distinct words seen so far, and the scratch space of the matcher.
 #[derive(Default)]
 pub(crate) struct Vocabulary<'a> {
-    ids: FxHashMap<Cow<'a, str>, u32>,
+    /// Ids of words of up to [`SHORT_WORD_MAX`] bytes, keyed by [`short_key`],
+    /// which avoids hashing and comparing strings for most words.
+    short_ids: FxHashMap<u64, u32>,
+    /// Ids of longer words.
+    long_ids: FxHashMap<Cow<'a, str>, u32>,
     /// [`ABSENT`] for every id, sized to the vocabulary before each comparison.
     remap: Vec<u32>,
+}
+
+/// Maximum length in bytes of a word that [`short_key`] packs into an integer.
+const SHORT_WORD_MAX: usize = 7;
+
+/// Packs a word of at most [`SHORT_WORD_MAX`] bytes and its length into a `u64`:
+/// the bytes in the low seven bytes, the length in the high byte, so different
+/// words get different keys.
+fn short_key(word: &[u8]) -> u64 {
+    let mut key = (word.len() as u64) << 56;
+    for (index, &byte) in word.iter().enumerate() {
+        key |= u64::from(byte) << (8 * index);
+    }
+    key
 }
 
 /// The words of the whole target, split once. A window of the target has the
@@ -49,18 +67,27 @@ impl<'a> TargetWords<'a> {
 }
 
 impl<'a> Vocabulary<'a> {
+    fn len(&self) -> usize {
+        self.short_ids.len() + self.long_ids.len()
+    }
+
     pub(crate) fn id(&mut self, word: &'a str) -> u32 {
-        let next = self.ids.len() as u32;
-        *self.ids.entry(Cow::Borrowed(word)).or_insert(next)
+        self.id_of(Cow::Borrowed(word))
     }
 
     fn id_of_joined(&mut self, left: &str, right: &str) -> u32 {
-        let joined = [left, right].concat();
-        if let Some(&id) = self.ids.get(joined.as_str()) {
+        self.id_of(Cow::Owned([left, right].concat()))
+    }
+
+    fn id_of(&mut self, word: Cow<'a, str>) -> u32 {
+        let next = self.len() as u32;
+        if word.len() <= SHORT_WORD_MAX {
+            return *self.short_ids.entry(short_key(word.as_bytes())).or_insert(next);
+        }
+        if let Some(&id) = self.long_ids.get(word.as_ref()) {
             return id;
         }
-        let next = self.ids.len() as u32;
-        self.ids.insert(Cow::Owned(joined), next);
+        self.long_ids.insert(word, next);
         next
     }
 
@@ -104,20 +131,19 @@ impl<'a> Vocabulary<'a> {
     /// ends with a separator.
     pub(crate) fn window_words(&mut self, target: &TargetWords<'a>, window: Range<usize>) -> WindowWords {
         let Range { start, end } = window;
-        let mut words = WindowWords {
-            spans: Vec::new(),
-            ids: Vec::new(),
-        };
         let first = target.spans.partition_point(|span| span.end <= start);
+        let last = first + target.spans[first..].partition_point(|span| span.start < end);
+        let capacity = last - first + 2;
+        let mut words = WindowWords {
+            spans: Vec::with_capacity(capacity),
+            ids: Vec::with_capacity(capacity),
+        };
         let starts_in_word = target.spans.get(first).is_some_and(|span| span.start <= start);
         if !starts_in_word || start == end {
             words.spans.push(0..0);
             words.ids.push(self.id(""));
         }
-        for (span, &id) in target.spans[first..].iter().zip(&target.ids[first..]) {
-            if span.start >= end {
-                break;
-            }
+        for (span, &id) in target.spans[first..last].iter().zip(&target.ids[first..last]) {
             let clipped = span.start.max(start)..span.end.min(end);
             if clipped.is_empty() {
                 continue;
@@ -142,7 +168,7 @@ impl<'a> Vocabulary<'a> {
     }
 
     pub(crate) fn matcher(&mut self, a: &[u32], b: &[u32]) -> SequenceMatcher {
-        self.remap.resize(self.ids.len(), ABSENT);
+        self.remap.resize(self.len(), ABSENT);
         SequenceMatcher::from_token_ids(a, b, &mut self.remap)
     }
 }

@@ -44,6 +44,6 @@ pub use attrs::{decode_char_references, Attributes};
 pub use digits::{parse_decimal, DigitScript, DigitsError};
 pub use index::IndexContent;
 pub use page::{Layout, PageContent, PageJsonError, QualityLevel, QualityMarkup};
-pub use pagelist::{DisplayMode, LabelValue, PageLabel, Pagelist};
+pub use pagelist::{legacy_file_page_for_printed, DisplayMode, LabelValue, PageLabel, Pagelist};
 pub use pages_tag::{find_pages_tags, PagesTag, PagesTagError, TagSyntax};
 pub use title::{PageNamespace, PageTitle, TitleError};

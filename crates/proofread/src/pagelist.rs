@@ -5,11 +5,12 @@
 //!
 //! * `N=M` with numbers: from file page `N` on, the printed number is the file page minus
 //!   `N - M` (the last such attribute with `N` ≤ `n` wins);
-//! * `N=…` or `AtoB=…` (optionally `AtoBeven` / `AtoBodd`) with a range containing `n`:
-//!   a display mode (`roman`, `highroman`, `folio`, `folioroman`, `foliohighroman`, or a
-//!   numbering system such as `beng`, `deva`, `thai`), `empty` (no text on the page), or any
-//!   other text as a literal label (`Cover`, `-`). Values may combine parts with `;`
-//!   (`1;roman`), and a numeric part sets the offset as above;
+//! * `N=…` or `AtoB=…` (optionally `AtoBeven` / `AtoBodd`) applies when its range contains
+//!   `n`. Its value is a display mode (`roman`, `highroman`, `folio`, `folioroman`,
+//!   `foliohighroman`, or a numbering system such as `beng`, `deva`, `thai`), or `empty`
+//!   (no text on the page), or else a literal label (`Cover`, `-`);
+//! * a value may combine parts with `;` (`1;roman`), and a numeric part sets the offset
+//!   as above;
 //! * folio modes count two file pages per printed leaf, recto then verso, starting at
 //!   the first page of the range;
 //! * other attributes (`from`, `to`) only limit the display and do not change labels.
@@ -225,6 +226,37 @@ impl Pagelist {
     }
 }
 
+/// Maps a printed page number to a file page the way the legacy Match tool did for the
+/// Revue des Deux Mondes volumes of fr.wikisource, from the `<pagelist … />` tags of an
+/// Index wikitext. Only whitespace-separated tokens starting with `<digits>=<digits>`
+/// count, as pairs `A=B` (file page `A` is printed page `B`). Among the pairs sorted by
+/// `A`, the last one with `B` ≤ `printed` gives the file page `printed + A − B`. Returns
+/// `None` when no pair applies or the result is below 1.
+pub fn legacy_file_page_for_printed(index_wikitext: &str, printed: u32) -> Option<u32> {
+    let mut pairs: Vec<(u64, u64)> = find_pagelist_attribute_texts(index_wikitext)
+        .into_iter()
+        .flat_map(|text| text.split_whitespace())
+        .filter_map(leading_number_pair)
+        .collect();
+    pairs.sort_by_key(|&(file_page, _)| file_page);
+    let printed = u64::from(printed);
+    let (file_page, printed_at) = pairs.into_iter().rfind(|&(_, label)| label <= printed)?;
+    u32::try_from(printed + file_page - printed_at)
+        .ok()
+        .filter(|&page| page >= 1)
+}
+
+/// Reads `<digits>=<digits>` at the start of a token, ignoring what follows.
+fn leading_number_pair(token: &str) -> Option<(u64, u64)> {
+    let (file_page, rest) = token.split_once('=')?;
+    let printed_length = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
+    let is_digits = !file_page.is_empty() && file_page.bytes().all(|b| b.is_ascii_digit());
+    if !is_digits || printed_length == 0 {
+        return None;
+    }
+    Some((file_page.parse().ok()?, rest[..printed_length].parse().ok()?))
+}
+
 /// PHP's `(int)` of a float: truncation toward zero, saturating.
 fn php_int(value: f64) -> i64 {
     value as i64
@@ -411,6 +443,16 @@ mod tests {
         assert_eq!(list.file_pages_with_label("-", 12, DigitScript::LATIN), vec![1, 2, 10]);
         assert_eq!(list.file_pages_with_label("8", 12, DigitScript::LATIN), vec![11]);
         assert_eq!(list.file_pages_by_label(4, DigitScript::LATIN).get("2"), Some(&vec![4]));
+    }
+
+    #[test]
+    fn legacy_printed_page_mapping() {
+        let index = "|Pages=<pagelist 1to4=- 5=1 5to10=roman 11=1 300=\"290\" 250=240;roman />";
+        assert_eq!(legacy_file_page_for_printed(index, 1), Some(11));
+        assert_eq!(legacy_file_page_for_printed(index, 100), Some(110));
+        assert_eq!(legacy_file_page_for_printed(index, 245), Some(255));
+        assert_eq!(legacy_file_page_for_printed(index, 0), None);
+        assert_eq!(legacy_file_page_for_printed("no tag", 3), None);
     }
 
     #[test]

@@ -145,23 +145,18 @@ impl PagesTag {
         if page_count == 0 {
             return Err(PagesTagError::FileWithoutPages);
         }
-        let step = match self.step().filter(|value| is_php_truthy(value)) {
-            Some(value) => parse_number("step", value)?,
-            None => 1,
+        // A step that reads as 0 means the default step 1, as in ProofreadPage.
+        let step = match self.step() {
+            Some(value) if !value.is_empty() => parse_number("step", value)?.max(1),
+            _ => 1,
         };
-        if step < 1 {
-            return Err(PagesTagError::NumberExpected {
-                attribute: "step",
-                value: step.to_string(),
-            });
-        }
 
         let mut pages = BTreeSet::new();
         if let Some(value) = include {
             pages.extend(parse_page_list("include", value, page_count)?);
         }
-        if from.is_some() || to.is_some() {
-            pages.extend(Self::selected_range(from, to, page_count)?);
+        if let Some(range) = Self::selected_range(from, to, page_count)? {
+            pages.extend(range);
         }
         if let Some(value) = self.exclude().filter(|value| is_php_truthy(value)) {
             for page in parse_page_list("exclude", value, page_count)? {
@@ -179,21 +174,20 @@ impl PagesTag {
         Ok(pages.into_iter().filter(|page| page % step == phase).collect())
     }
 
+    /// Reads the `from`–`to` range. Returns `None` when both read as 0 (or are absent),
+    /// because ProofreadPage then adds no range.
     fn selected_range(
         from: Option<&str>,
         to: Option<&str>,
         page_count: u32,
-    ) -> Result<std::ops::RangeInclusive<u32>, PagesTagError> {
-        let first = from
-            .map(|value| parse_number("from", value))
-            .transpose()?
-            .filter(|&n| n != 0)
-            .unwrap_or(1);
-        let last = to
-            .map(|value| parse_number("to", value))
-            .transpose()?
-            .filter(|&n| n != 0)
-            .unwrap_or(page_count);
+    ) -> Result<Option<std::ops::RangeInclusive<u32>>, PagesTagError> {
+        let from = from.map(|value| parse_number("from", value)).transpose()?.unwrap_or(0);
+        let to = to.map(|value| parse_number("to", value)).transpose()?.unwrap_or(0);
+        if from == 0 && to == 0 {
+            return Ok(None);
+        }
+        let first = if from == 0 { 1 } else { from };
+        let last = if to == 0 { page_count } else { to };
         if !(1 <= first && first <= last && last <= page_count) {
             let (attribute, value) = if last > page_count {
                 ("to", last)
@@ -206,7 +200,7 @@ impl PagesTag {
                 page_count,
             });
         }
-        Ok(first..=last)
+        Ok(Some(first..=last))
     }
 
     /// Writes the tag Split writes after the pages of one file:
@@ -263,7 +257,7 @@ pub fn parse_page_list(attribute: &'static str, value: &str, page_count: u32) ->
 }
 
 /// Finds every `<pages>` tag of a wikitext, in both spellings, in text order. Tags inside
-/// HTML comments are skipped.
+/// HTML comments and `<nowiki>` elements are skipped.
 pub fn find_pages_tags(wikitext: &str) -> Vec<PagesTag> {
     let mut tags = Vec::new();
     let mut position = 0;
@@ -281,6 +275,10 @@ pub fn find_pages_tags(wikitext: &str) -> Vec<PagesTag> {
             };
             continue;
         }
+        if let Some(end) = nowiki_end(remaining) {
+            position = start + end;
+            continue;
+        }
         let found = if remaining.starts_with('<') {
             read_extension_tag(wikitext, start)
         } else {
@@ -295,6 +293,31 @@ pub fn find_pages_tags(wikitext: &str) -> Vec<PagesTag> {
         }
     }
     tags
+}
+
+/// Length of a `<nowiki>…</nowiki>` element (or `<nowiki/>`) at the start of `text`, whose
+/// content the parser leaves as text. An unclosed `<nowiki>` is plain text as well, so
+/// only its opening tag is skipped.
+fn nowiki_end(text: &str) -> Option<usize> {
+    if !starts_with_ignore_case(text, "<nowiki") {
+        return None;
+    }
+    let after_name = &text["<nowiki".len()..];
+    if !after_name.starts_with(|c: char| c.is_whitespace() || c == '/' || c == '>') {
+        return None;
+    }
+    let open_end = "<nowiki".len() + after_name.find('>')? + 1;
+    if text[..open_end].ends_with("/>") {
+        return Some(open_end);
+    }
+    let content = &text[open_end..];
+    let close = content
+        .match_indices("</")
+        .find(|(at, _)| starts_with_ignore_case(&content[at + 2..], "nowiki>"));
+    Some(match close {
+        Some((at, _)) => open_end + at + "</nowiki>".len(),
+        None => open_end,
+    })
 }
 
 fn starts_with_ignore_case(text: &str, prefix: &str) -> bool {
@@ -435,6 +458,14 @@ mod tests {
     }
 
     #[test]
+    fn skips_nowiki() {
+        assert!(find_pages_tags("<nowiki><pages index=X from=1 /></nowiki>").is_empty());
+        assert!(find_pages_tags("<NOWIKI >{{#tag:pages||index=X|from=1}}</NoWiki>").is_empty());
+        assert_eq!(find_pages_tags("<nowiki/><pages index=X from=1 />").len(), 1);
+        assert_eq!(find_pages_tags("<nowiki>unclosed <pages index=X from=1 />").len(), 1);
+    }
+
+    #[test]
     fn finds_several() {
         let tags = find_pages_tags("<pages index=A from=1 to=2 />\n<pages index=B from=3 to=4 />");
         assert_eq!(tags.iter().map(|t| t.index().unwrap()).collect::<Vec<_>>(), ["A", "B"]);
@@ -470,6 +501,16 @@ mod tests {
     fn expand_table_of_contents() {
         assert_eq!(tag("<pages index=A header=1 />").file_pages(10), Ok(vec![]));
         assert_eq!(tag("<pages index=A from=0 />").file_pages(10), Ok(vec![]));
+        assert_eq!(tag("<pages index=A from=00 />").file_pages(10), Ok(vec![]));
+        assert_eq!(tag("<pages index=A from=00 to=2 />").file_pages(10), Ok(vec![1, 2]));
+        assert_eq!(
+            tag("<pages index=A from=1 to=3 step=0 />").file_pages(10),
+            Ok(vec![1, 2, 3])
+        );
+        assert_eq!(
+            tag("<pages index=A from=1 to=3 step=00 />").file_pages(10),
+            Ok(vec![1, 2, 3])
+        );
     }
 
     #[test]

@@ -5,7 +5,8 @@
 //! outcome. [`Maintenance`] rescues jobs whose worker stopped heartbeating and
 //! prunes old finished jobs. [`Queue`] also serves the web API ([`Queue::get`],
 //! [`Queue::cancel`]) and the status page ([`Queue::depth`], [`Queue::running_jobs`],
-//! [`Queue::recent_failures`]).
+//! [`Queue::recent_failures`]). A [`JobWaiter`] lets an HTTP request wait for the
+//! job it enqueued.
 //!
 //! # Running workers
 //!
@@ -78,6 +79,18 @@
 //! `migrations/0001_job_queue.sql` tie `finished_at` to the final states and the
 //! lease columns to `running`.
 //!
+//! # Waiting for a job
+//!
+//! [`JobWaiter::wait`] returns the job once it is in a final state, or `None`
+//! after the timeout. A trigger on `job` (`migrations/0004_ocr.sql`) sends the id
+//! of each job with a positive priority that finishes on [`FINISHED_CHANNEL`];
+//! one LISTEN connection per waiter serves all waiting requests. Jobs of priority
+//! 0 or less (the background work from EventStreams and the no-op jobs of the
+//! benchmark) send nothing, so their commits pay neither the trigger's NOTIFY nor
+//! its commit-time lock. Waiters on them, and waiters whose notification was lost
+//! while the listener reconnected, see the outcome at the next fallback poll
+//! ([`JobWaiter::poll_interval`], 500 ms by default).
+//!
 //! # Delivery guarantee
 //!
 //! At least once: a handler may run again after its worker crashed or lost the lease,
@@ -93,6 +106,7 @@ mod maintenance;
 mod pool;
 mod queue;
 mod status;
+mod wait;
 mod wakeup;
 
 pub use bench::{bench_noop, BenchReport};
@@ -104,6 +118,7 @@ pub use maintenance::{Maintenance, PruneReport, RescuedJob};
 pub use pool::{new_worker_id, WorkerPool};
 pub use queue::{CancelOutcome, ClaimedJob, CompletedAndClaimed, FailOutcome, Heartbeat, Queue};
 pub use status::{AttemptError, FailedJob, JobView, KindDepth, RunningJob};
+pub use wait::{JobWaiter, FINISHED_CHANNEL};
 
 /// Channel on which `enqueue` sends `pg_notify` so that idle workers wake up.
 pub const NOTIFY_CHANNEL: &str = "phetools_job";

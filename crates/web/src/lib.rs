@@ -5,6 +5,7 @@
 
 mod error;
 mod html;
+pub mod legacy;
 mod messages;
 mod routes;
 mod status_page;
@@ -13,7 +14,7 @@ use std::net::SocketAddr;
 
 use axum::routing::get;
 use axum::Router;
-use phetools_queue::Queue;
+use phetools_queue::{JobWaiter, Queue};
 use phetools_textlayer::TextLayerStore;
 use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
@@ -28,6 +29,8 @@ pub struct AppState {
     pub pool: PgPool,
     pub queue: Queue,
     pub text_layers: TextLayerStore,
+    /// Lets requests wait for the job they enqueued.
+    pub waiter: JobWaiter,
 }
 
 impl AppState {
@@ -35,6 +38,7 @@ impl AppState {
         AppState {
             queue: Queue::new(pool.clone()),
             text_layers: TextLayerStore::new(pool.clone()),
+            waiter: JobWaiter::new(pool.clone()),
             pool,
         }
     }

@@ -46,3 +46,20 @@ pub fn internal_error() -> String {
 }
 
 pub const STATUS_TITLE: &str = "phetools status";
+
+pub fn legacy_unknown_command(command: &str) -> String {
+    format!("unknown command: {command}")
+}
+
+pub fn legacy_invalid_utf8(parameter: &str) -> String {
+    format!("parameter {parameter:?} is not valid UTF-8 after percent-decoding; encode the value as UTF-8, then percent-encode it")
+}
+
+pub fn legacy_query_too_long(length: usize, limit: usize) -> String {
+    format!("the query string has {length} bytes, more than the limit of {limit}; send a shorter request")
+}
+
+/// The text the old front-end sent when its daemon was down.
+pub fn legacy_not_running(endpoint: &str) -> String {
+    format!("{endpoint} robot is not running.\n Please try again later.")
+}

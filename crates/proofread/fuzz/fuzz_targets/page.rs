@@ -1,5 +1,5 @@
-//! Page wikitext: parsing never panics, the text round trips byte for byte, and a
-//! replaced body keeps every other byte.
+//! Checks on each input that Page wikitext parses without a panic, round trips byte for
+//! byte, and keeps every other byte when its body is replaced.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;

@@ -1,4 +1,5 @@
-//! `<pagelist>` and Index wikitext: reading and labelling never panic.
+//! Checks on each input that `<pagelist>` and Index wikitext read and label pages
+//! without a panic.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;

@@ -1,4 +1,5 @@
-//! Page titles and page numbers: reading never panics, and numbers read back.
+//! Checks on each input that Page titles and page numbers read without a panic and that
+//! numbers read back after writing.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
