@@ -95,7 +95,7 @@ pub async fn run_roles(config: &Config, roles: Roles) -> anyhow::Result<()> {
         });
     }
     if roles.serve {
-        let state = phetools_web::AppState::new(pool.clone());
+        let state = phetools_web::AppState::new(pool.clone()).with_legacy_job_wait(config.match_split.legacy_wait());
         let listen = config.listen;
         let token = shutdown.clone();
         tasks.spawn(async move { ("serve", phetools_web::serve(listen, state, token).await) });

@@ -6,13 +6,15 @@
 mod error;
 mod html;
 pub mod legacy;
+mod match_split;
 mod messages;
 mod routes;
 mod status_page;
 
 use std::net::SocketAddr;
+use std::time::Duration;
 
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 use phetools_queue::{JobWaiter, Queue};
 use phetools_textlayer::TextLayerStore;
@@ -31,6 +33,8 @@ pub struct AppState {
     pub text_layers: TextLayerStore,
     /// Lets requests wait for the job they enqueued.
     pub waiter: JobWaiter,
+    /// Longest wait of a `.php` request of Match & Split, extract or verify for its job.
+    pub legacy_job_wait: Duration,
 }
 
 impl AppState {
@@ -39,16 +43,29 @@ impl AppState {
             queue: Queue::new(pool.clone()),
             text_layers: TextLayerStore::new(pool.clone()),
             waiter: JobWaiter::new(pool.clone()),
+            legacy_job_wait: DEFAULT_LEGACY_JOB_WAIT,
             pool,
         }
     }
+
+    pub fn with_legacy_job_wait(mut self, wait: Duration) -> Self {
+        self.legacy_job_wait = wait;
+        self
+    }
 }
+
+/// The old PHP front-end gave up on its daemon after 600 s.
+const DEFAULT_LEGACY_JOB_WAIT: Duration = Duration::from_secs(600);
 
 /// Builds the router; tests call it without a socket.
 pub fn router(state: AppState) -> Router {
     let api = Router::new()
         .route("/jobs/{id}", get(routes::job))
         .route("/text-layer", get(routes::text_layer))
+        .route("/match", post(match_split::post_match))
+        .route("/split", post(match_split::post_split))
+        .route("/extract", post(match_split::post_extract))
+        .route("/verify", post(match_split::post_verify))
         .fallback(routes::api_not_found)
         .method_not_allowed_fallback(routes::api_method_not_allowed)
         .layer(CorsLayer::new().allow_origin(Any).allow_methods(Any).allow_headers(Any));
@@ -56,6 +73,9 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(routes::healthz))
         .route("/status", get(status_page::status))
+        .route("/match_and_split.php", get(match_split::match_and_split))
+        .route("/extract_text_layer.php", get(match_split::extract_text_layer))
+        .route("/verify_match.php", get(match_split::verify_match))
         .nest("/api/v1", api)
         .layer(TraceLayer::new_for_http())
         .with_state(state)

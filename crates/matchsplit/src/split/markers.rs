@@ -1,5 +1,5 @@
-//! The split markers of a main page: `==[[<Page namespace>:<File>/<n>]]==` at the
-//! start of a line and followed by a newline, as Match writes them.
+//! The split markers of a main page: `==[[<Page namespace>:<File>/<n>]]==`
+//! followed by a newline, as Match writes them.
 
 use phetools_proofread::{PageNamespace, PageTitle};
 
@@ -36,7 +36,7 @@ pub struct FilePage {
 /// Cuts `text` at its split markers. Returns `None` when it has none.
 ///
 /// A marker's title must be in the Page namespace (any of `namespace`'s names)
-/// and contain no `=`; anything else that looks like a marker stays in the text.
+/// and contain no `=`. Anything else that looks like a marker stays in the text.
 pub fn parse_markers(text: &str, namespace: &PageNamespace) -> Option<MarkedText> {
     let markers = find_markers(text, namespace);
     let first = markers.first()?;

@@ -72,7 +72,7 @@ pub struct SplitPlan {
     pub outcomes: Vec<PageOutcome>,
 }
 
-/// Which boundary of the split a Page is.
+/// The end of the split a boundary Page is at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Boundary {
     First,
@@ -167,8 +167,8 @@ pub fn plan_split(input: &SplitInput<'_>) -> SplitPlan {
     plan
 }
 
-/// A page whose text starts with a blank line keeps it behind `<nowiki />`,
-/// because the wiki drops leading newlines of a saved text.
+/// Keeps a leading blank line behind `<nowiki />`, because the wiki drops the
+/// leading newlines of a saved text.
 fn with_leading_blank_line(content: &str) -> String {
     if content.starts_with('\n') {
         format!("<nowiki />\n{content}")

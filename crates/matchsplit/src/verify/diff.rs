@@ -46,7 +46,7 @@ pub fn word_hunks(rules: &VerifyRules, ocr: &[String], wiki: &[String]) -> Vec<H
     hunks
 }
 
-/// A change is noise when both sides are short and one holds a digit (page
+/// A change is noise when both sides are short and one contains a digit (page
 /// numbers, footnote calls), or when it is a known OCR misreading.
 fn is_noise(rules: &VerifyRules, ocr: &str, wiki: &str) -> bool {
     let short = ocr.chars().count() <= rules.max_noise_chars && wiki.chars().count() <= rules.max_noise_chars;

@@ -31,7 +31,7 @@ use crate::messages;
 /// The rules file compiled into the binary.
 const SHIPPED_RULES: &str = include_str!("../../verify-rules.toml");
 
-/// What a template call becomes in the normalised text.
+/// The replacement of a template call in the normalised text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum TemplateAction {
