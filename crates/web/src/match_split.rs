@@ -39,58 +39,44 @@ const VERIFY: LegacyEndpoint = LegacyEndpoint { name: "verify_match" };
 
 /// `/match_and_split.php`
 pub async fn match_and_split(State(state): State<AppState>, request: LegacyRequest) -> Response {
-    let pool = state.pool.clone();
-    let state = &state;
-    MATCH_AND_SPLIT
-        .handle(
-            &pool,
-            request,
-            || status_page(state, "Match and split", &[MATCH_KIND, SPLIT_KIND]),
-            |request| async move {
-                let kind = match request.command() {
-                    "match" => MATCH_KIND,
-                    "split" => SPLIT_KIND,
-                    _ => return None,
-                };
-                Some(run_legacy(state, kind, &request).await)
-            },
-        )
-        .await
+    let commands = [("match", MATCH_KIND), ("split", SPLIT_KIND)];
+    handle(&state, request, MATCH_AND_SPLIT, "Match and split", &commands).await
 }
 
 /// `/extract_text_layer.php`
 pub async fn extract_text_layer(State(state): State<AppState>, request: LegacyRequest) -> Response {
-    let pool = state.pool.clone();
-    let state = &state;
-    EXTRACT
-        .handle(
-            &pool,
-            request,
-            || status_page(state, "Extract text layer", &[EXTRACT_KIND]),
-            |request| async move {
-                if request.command() != "extract" {
-                    return None;
-                }
-                Some(run_legacy(state, EXTRACT_KIND, &request).await)
-            },
-        )
-        .await
+    handle(
+        &state,
+        request,
+        EXTRACT,
+        "Extract text layer",
+        &[("extract", EXTRACT_KIND)],
+    )
+    .await
 }
 
 /// `/verify_match.php`
 pub async fn verify_match(State(state): State<AppState>, request: LegacyRequest) -> Response {
-    let pool = state.pool.clone();
-    let state = &state;
-    VERIFY
+    handle(&state, request, VERIFY, "Verify match", &[("verify", VERIFY_KIND)]).await
+}
+
+/// Answers a legacy request; `commands` maps each command to its job kind.
+async fn handle(
+    state: &AppState,
+    request: LegacyRequest,
+    endpoint: LegacyEndpoint,
+    title: &str,
+    commands: &[(&str, &'static str)],
+) -> Response {
+    let kinds: Vec<&str> = commands.iter().map(|(_, kind)| *kind).collect();
+    endpoint
         .handle(
-            &pool,
+            &state.pool,
             request,
-            || status_page(state, "Verify match", &[VERIFY_KIND]),
+            || status_page(state, title, &kinds),
             |request| async move {
-                if request.command() != "verify" {
-                    return None;
-                }
-                Some(run_legacy(state, VERIFY_KIND, &request).await)
+                let (_, kind) = commands.iter().find(|(command, _)| *command == request.command())?;
+                Some(run_legacy(state, kind, &request).await)
             },
         )
         .await
