@@ -31,6 +31,8 @@
 #   PHETOOLS_TEST_WIKI_API=http://127.0.0.1:$MW_PORT/api.php   Action API of the wiki
 #   PHETOOLS_TEST_WIKI_BOT_USER=PheBot@phebot                  bot password login name
 #   PHETOOLS_TEST_WIKI_BOT_PASSWORD=...                        test-only secret
+#   PHETOOLS_TEST_WIKI_OTHER_USER=OtherUser@other              a second, non-bot login
+#   PHETOOLS_TEST_WIKI_OTHER_PASSWORD=...                      test-only secret
 #   PHETOOLS_TEST_WIKI_DIR=$MW_WIKI_DIR                       for tests that run `import`
 # Tests that use the wiki read PHETOOLS_TEST_WIKI_API and skip, with a message,
 # only when it is unset. Uploads are served from http://127.0.0.1:$MW_PORT/images/.
@@ -56,6 +58,9 @@
 #       Admin     password Admin-pass-2024!                      sysop, bureaucrat
 #       PheBot    group bot; bot password PheBot@phebot = $BOT_PASS below, grants
 #                 basic, highvolume, editpage, createeditmovepage, uploadfile
+#       OtherUser no group; bot password OtherUser@other = $OTHER_PASS below,
+#                 grants basic, editpage, createeditmovepage. Tests edit as a
+#                 second person with it, e.g. to provoke an edit conflict.
 #     A bot password must match [0-9a-w]{32,}. MediaWiki treats any other value as
 #     a main password, and the login then fails with `wrongpassword`.
 #   * Files, from tests/fixtures/textlayer/ (see its README.md):
@@ -88,6 +93,9 @@ ADMIN_PASS='Admin-pass-2024!'
 BOT_USER=PheBot
 BOT_APP=phebot
 BOT_PASS=0123456789abcdefghijklmnopqrstuv
+OTHER_USER=OtherUser
+OTHER_APP=other
+OTHER_PASS=abcdefghijklmnopqrstuv0123456789
 
 # Packages and what needs them. php8.2-cgi and micro-httpd satisfy the
 # dependencies of `mediawiki` on a PHP SAPI and on httpd; without them apt picks
@@ -235,6 +243,9 @@ create_accounts() {
 	mwphp createBotPassword.php --appid "$BOT_APP" \
 		--grants basic,highvolume,editpage,createeditmovepage,uploadfile \
 		"$BOT_USER" "$BOT_PASS" >/dev/null
+	mwphp createAndPromote.php "$OTHER_USER" 'OtherUser-main-pass-2024' >/dev/null
+	mwphp createBotPassword.php --appid "$OTHER_APP" --grants basic,editpage,createeditmovepage \
+		"$OTHER_USER" "$OTHER_PASS" >/dev/null
 }
 
 cmd_import() {
@@ -356,6 +367,8 @@ cmd_env() {
 	printf 'export PHETOOLS_TEST_WIKI_API=%s\n' "$API"
 	printf 'export PHETOOLS_TEST_WIKI_BOT_USER=%s\n' "$BOT_USER@$BOT_APP"
 	printf 'export PHETOOLS_TEST_WIKI_BOT_PASSWORD=%s\n' "$BOT_PASS"
+	printf 'export PHETOOLS_TEST_WIKI_OTHER_USER=%s\n' "$OTHER_USER@$OTHER_APP"
+	printf 'export PHETOOLS_TEST_WIKI_OTHER_PASSWORD=%s\n' "$OTHER_PASS"
 	printf 'export PHETOOLS_TEST_WIKI_DIR=%s\n' "$MW_WIKI_DIR"
 }
 

@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
+use phetools_hocr::HocrConfig;
 use phetools_matchsplit::config::MatchSplitConfig;
 use phetools_queue::QueueConfig;
 use phetools_stream::StreamConfig;
@@ -41,6 +42,7 @@ pub struct Config {
     pub download: DownloadConfig,
     pub extract: ExtractConfig,
     pub match_split: MatchSplitConfig,
+    pub hocr: HocrConfig,
 }
 
 impl Default for Config {
@@ -57,6 +59,7 @@ impl Default for Config {
             download: DownloadConfig::default(),
             extract: ExtractConfig::default(),
             match_split: MatchSplitConfig::default(),
+            hocr: HocrConfig::default(),
         }
     }
 }
@@ -127,6 +130,11 @@ impl Config {
                 format!(
                     "invalid PHETOOLS_LEGACY_JOB_WAIT_SECONDS {seconds:?}: expected a number of seconds from 0 to 3600"
                 )
+            })?;
+        }
+        if let Some(rate) = environment.var("PHETOOLS_EDITS_PER_MINUTE") {
+            self.wiki.edits_per_minute = rate.parse().ok().filter(|rate| *rate >= 1).with_context(|| {
+                format!("invalid PHETOOLS_EDITS_PER_MINUTE {rate:?}: expected a whole number of at least 1")
             })?;
         }
         if let Some(path) = environment.var("PHETOOLS_VERIFY_RULES_FILE") {
@@ -320,6 +328,7 @@ mod tests {
         assert_eq!(config.wiki, defaults.wiki);
         assert_eq!(config.download, defaults.download);
         assert_eq!(config.extract, defaults.extract);
+        assert_eq!(config.hocr, defaults.hocr);
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! `phetools`: the Wikisource tool's stream consumer, workers and web server.
 
 mod app;
+mod backfill;
 mod bench;
 mod config;
 mod secret;
@@ -43,6 +44,8 @@ enum Command {
     Run,
     /// Measure queue and stream throughput beside their baselines, in a scratch database.
     Bench(bench::BenchArgs),
+    /// Queue hOCR builds for a list of Index pages, at the rate of [hocr] backfill_per_second.
+    Backfill(backfill::BackfillArgs),
     /// Serve recorded SSE frames on a loopback address, for trying the consumer without Wikimedia.
     ReplayStream(app::ReplayArgs),
 }
@@ -126,6 +129,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             .await
         }
         Command::Bench(args) => bench::run(&config, args).await,
+        Command::Backfill(args) => backfill::run(&config, args).await,
         Command::ReplayStream(args) => app::replay_stream(args).await,
     }
 }

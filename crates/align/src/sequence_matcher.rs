@@ -1,12 +1,15 @@
-//! A port of CPython's `difflib.SequenceMatcher` (identical in 2.7 and 3.11) for
-//! token sequences, with no junk function and the default auto-junk rule.
+//! A port of `difflib.SequenceMatcher` for token sequences, with no junk function
+//! and the default auto-junk rule. Its results are checked against CPython 3.11.7
+//! and 2.7.18, which agree with each other.
 //!
 //! Auto-junk: when `b` has at least 200 tokens, every token that occurs more than
 //! `1 + len(b) / 100` times in `b` is "popular" and never starts a match. Matches
 //! may still grow over popular tokens while extending a found block, as in
-//! difflib. The longest-match search, its tie-breaking (lowest `a` index, then
-//! lowest `b` index), the block recursion and the merging of adjacent blocks
-//! follow difflib step by step, so the blocks are the same as Python's.
+//! difflib. The longest-match search returns difflib's block, with its
+//! tie-breaking (lowest `a` index, then lowest `b` index), but reads it from the
+//! diagonal runs of equal tokens, computed once, in place of difflib's per-call
+//! table. The block recursion and the merging of adjacent blocks follow difflib
+//! step by step.
 
 use std::hash::Hash;
 
@@ -26,11 +29,14 @@ pub struct Match {
     pub size: usize,
 }
 
+/// A pair `a[i] == b[j]` where `b[j]` is not popular: an entry of difflib's
+/// `b2j` for `a[i]`. `run` is the number of such pairs on the diagonal that end
+/// here: `(i, j)`, `(i - 1, j - 1)`, and so on.
 #[derive(Debug, Clone, Copy)]
-struct MatchableRow {
+struct Cell {
     i: u32,
-    positions_start: u32,
-    positions_end: u32,
+    j: u32,
+    run: u32,
 }
 
 /// Compares two token sequences like `difflib.SequenceMatcher(None, a, b)`.
@@ -40,13 +46,9 @@ pub struct SequenceMatcher {
     a: Vec<u32>,
     /// `b` as local ids, dense from 0.
     b: Vec<u32>,
-    /// Positions in `b` of each local id, popular ids excepted (`b2j` in difflib),
-    /// stored as one array that `matchable_rows` slices.
-    b2j_positions: Vec<u32>,
-    /// The indexes of `a` whose token has positions in `b2j`, in order, each with
-    /// the range of those positions in `b2j_positions`. Other rows of the
-    /// longest-match search find nothing, so the search skips them.
-    matchable_rows: Vec<MatchableRow>,
+    /// Every pair of equal tokens that difflib's longest-match search visits,
+    /// ordered by `i`, then `j`, as the search visits them.
+    cells: Vec<Cell>,
 }
 
 impl SequenceMatcher {
@@ -69,7 +71,7 @@ impl SequenceMatcher {
     }
 
     /// Builds a matcher for sequences of token ids below `remap.len()`, without
-    /// hashing. `remap` must hold [`ABSENT`] everywhere, and does again on return.
+    /// hashing. `remap` must contain only [`ABSENT`], and does again on return.
     pub(crate) fn from_token_ids(a: &[u32], b: &[u32], remap: &mut [u32]) -> Self {
         let mut distinct = 0;
         let b_ids: Vec<u32> = b
@@ -92,41 +94,64 @@ impl SequenceMatcher {
 
     fn from_local_ids(a: Vec<u32>, b: Vec<u32>, distinct: usize) -> Self {
         let (b2j_starts, b2j_positions) = index_positions(&b, distinct);
-        let matchable_rows = a
-            .iter()
-            .enumerate()
-            .filter(|&(_, &id)| id != ABSENT)
-            .map(|(i, &id)| MatchableRow {
-                i: i as u32,
-                positions_start: b2j_starts[id as usize],
-                positions_end: b2j_starts[id as usize + 1],
-            })
-            .filter(|row| row.positions_start < row.positions_end)
-            .collect();
-        SequenceMatcher {
-            a,
-            b,
-            b2j_positions,
-            matchable_rows,
-        }
+        let cells = diagonal_cells(&a, &b2j_starts, &b2j_positions);
+        SequenceMatcher { a, b, cells }
     }
 
     /// Finds the longest matching block in `a[alo..ahi]` and `b[blo..bhi]`, as
     /// difflib's `find_longest_match`. Returns a block of size 0 at `(alo, blo)`
     /// when nothing matches.
+    ///
+    /// The ranges must lie within `a` and `b`.
     pub fn find_longest_match(&self, alo: usize, ahi: usize, blo: usize, bhi: usize) -> Match {
-        let mut scratch = LongestMatchScratch::new(self.b.len());
-        self.find_longest_match_with(&mut scratch, alo, ahi, blo, bhi)
+        let (mut best_a, mut best_b, mut best_size) = (alo, blo, 0);
+        // difflib extends a run of pairs row by row from `alo` and `blo`, so the
+        // run ending at a pair, seen from inside the range, is the pair's whole
+        // diagonal run cut at row `alo` and column `blo`. Visiting the pairs in
+        // difflib's order and keeping the first longest gives its block.
+        let first = self.cells.partition_point(|cell| (cell.i as usize) < alo);
+        let end = first + self.cells[first..].partition_point(|cell| (cell.i as usize) < ahi);
+        for cell in &self.cells[first..end] {
+            let (i, j) = (cell.i as usize, cell.j as usize);
+            if j < blo || j >= bhi {
+                continue;
+            }
+            let size = (cell.run as usize).min(i + 1 - alo).min(j + 1 - blo);
+            if size > best_size {
+                best_size = size;
+                best_a = i + 1 - size;
+                best_b = j + 1 - size;
+            }
+        }
+
+        // Grow the block over equal tokens on both sides, popular ones included.
+        // Without a junk function difflib's second pair of loops (over junk
+        // tokens) never runs.
+        while best_a > alo && best_b > blo && self.a[best_a - 1] == self.b[best_b - 1] {
+            best_a -= 1;
+            best_b -= 1;
+            best_size += 1;
+        }
+        while best_a + best_size < ahi
+            && best_b + best_size < bhi
+            && self.a[best_a + best_size] == self.b[best_b + best_size]
+        {
+            best_size += 1;
+        }
+        Match {
+            a: best_a,
+            b: best_b,
+            size: best_size,
+        }
     }
 
     /// Returns the matching blocks in increasing order, adjacent blocks merged, and
     /// the terminal block `(len(a), len(b), 0)`, as difflib's `get_matching_blocks`.
     pub fn matching_blocks(&self) -> Vec<Match> {
-        let mut scratch = LongestMatchScratch::new(self.b.len());
         let mut found = Vec::new();
         let mut pending = vec![(0, self.a.len(), 0, self.b.len())];
         while let Some((alo, ahi, blo, bhi)) = pending.pop() {
-            let block = self.find_longest_match_with(&mut scratch, alo, ahi, blo, bhi);
+            let block = self.find_longest_match(alo, ahi, blo, bhi);
             if block.size == 0 {
                 continue;
             }
@@ -146,66 +171,6 @@ impl SequenceMatcher {
     /// difflib's `ratio`.
     pub fn ratio(&self) -> f64 {
         ratio_of(&self.matching_blocks(), self.a.len(), self.b.len())
-    }
-
-    fn find_longest_match_with(
-        &self,
-        scratch: &mut LongestMatchScratch,
-        alo: usize,
-        ahi: usize,
-        blo: usize,
-        bhi: usize,
-    ) -> Match {
-        let (mut best_a, mut best_b, mut best_size) = (alo, blo, 0);
-        let base = scratch.start_search(self.a.len());
-        let first_row = self.matchable_rows.partition_point(|row| (row.i as usize) < alo);
-        let end_row = first_row + self.matchable_rows[first_row..].partition_point(|row| (row.i as usize) < ahi);
-        for matchable in &self.matchable_rows[first_row..end_row] {
-            let i = matchable.i as usize;
-            let row = base + i as u32;
-            let (previous_row, current_row) = scratch.rows_for(i);
-            // Cell `j` of the previous row and cell `j + 1` of this one, for
-            // `j < bhi`; the slices let the compiler drop the bounds checks.
-            let previous_row = &previous_row[..bhi];
-            let current_row = &mut current_row[1..=bhi];
-            let positions = &self.b2j_positions[matchable.positions_start as usize..matchable.positions_end as usize];
-            let first = match positions.first() {
-                Some(&j) if (j as usize) < blo => positions.partition_point(|&j| (j as usize) < blo),
-                _ => 0,
-            };
-            for &j in &positions[first..] {
-                let j = j as usize;
-                if j >= bhi {
-                    break;
-                }
-                let length = LongestMatchScratch::length_in_row(previous_row[j], row - 1) + 1;
-                current_row[j] = LongestMatchScratch::cell(row, length);
-                if length as usize > best_size {
-                    best_size = length as usize;
-                    best_a = i + 1 - best_size;
-                    best_b = j + 1 - best_size;
-                }
-            }
-        }
-
-        // Grow the block over equal tokens on both sides. Without a junk function
-        // difflib's second pair of loops (over junk tokens) never runs.
-        while best_a > alo && best_b > blo && self.a[best_a - 1] == self.b[best_b - 1] {
-            best_a -= 1;
-            best_b -= 1;
-            best_size += 1;
-        }
-        while best_a + best_size < ahi
-            && best_b + best_size < bhi
-            && self.a[best_a + best_size] == self.b[best_b + best_size]
-        {
-            best_size += 1;
-        }
-        Match {
-            a: best_a,
-            b: best_b,
-            size: best_size,
-        }
     }
 }
 
@@ -255,6 +220,45 @@ fn index_positions(b: &[u32], distinct: usize) -> (Vec<u32>, Vec<u32>) {
     (starts, positions)
 }
 
+/// Lists the pairs `a[i] == b[j]` with `j` in the positions of `a[i]`, in order,
+/// with the length of the diagonal run that each one ends.
+fn diagonal_cells(a: &[u32], b2j_starts: &[u32], b2j_positions: &[u32]) -> Vec<Cell> {
+    let mut cells: Vec<Cell> = Vec::with_capacity(b2j_positions.len());
+    // The cells of the last row that had any, and that row.
+    let mut previous_row = 0..0;
+    let mut previous_i = None;
+    for (i, &id) in a.iter().enumerate() {
+        if id == ABSENT {
+            continue;
+        }
+        let positions = &b2j_positions[b2j_starts[id as usize] as usize..b2j_starts[id as usize + 1] as usize];
+        if positions.is_empty() {
+            continue;
+        }
+        let row_start = cells.len();
+        let mut above = if previous_i == i.checked_sub(1) {
+            previous_row.clone()
+        } else {
+            0..0
+        };
+        for &j in positions {
+            // Both rows are sorted by `j`, so the cell at `j - 1` above is found
+            // by moving forward.
+            while above.start < above.end && cells[above.start].j + 1 < j {
+                above.start += 1;
+            }
+            let run = match cells.get(above.start) {
+                Some(cell) if above.start < above.end && cell.j + 1 == j => cell.run + 1,
+                _ => 1,
+            };
+            cells.push(Cell { i: i as u32, j, run });
+        }
+        previous_row = row_start..cells.len();
+        previous_i = Some(i);
+    }
+    cells
+}
+
 fn merge_adjacent(sorted: Vec<Match>, len_a: usize, len_b: usize) -> Vec<Match> {
     let mut merged = Vec::with_capacity(sorted.len() + 1);
     let mut run = Match { a: 0, b: 0, size: 0 };
@@ -277,69 +281,6 @@ fn merge_adjacent(sorted: Vec<Match>, len_a: usize, len_b: usize) -> Vec<Match> 
         size: 0,
     });
     merged
-}
-
-/// difflib's `j2len` maps of the current and the previous `a` index: in the
-/// array of the row's parity, cell `j + 1` contains the length of the match
-/// ending at `b[j]`, tagged with the row that wrote it. A cell of any other row
-/// reads as 0, so the arrays are never cleared and rows without positions are
-/// skipped.
-struct LongestMatchScratch {
-    /// `(row << 32) | length`, for even and odd `a` indexes.
-    cells: [Vec<u64>; 2],
-    /// Row tags of the next search start above this.
-    next_base: u32,
-}
-
-impl LongestMatchScratch {
-    fn new(len_b: usize) -> Self {
-        LongestMatchScratch {
-            cells: [vec![0; len_b + 1], vec![0; len_b + 1]],
-            next_base: 1,
-        }
-    }
-
-    /// Returns the tag of row 0 of a new search over an `a` of `len_a` tokens.
-    /// Row `i` is tagged `base + i`. Tags never repeat, and the tag before a
-    /// search's first row is never written, so no search reads another's cells.
-    fn start_search(&mut self, len_a: usize) -> u32 {
-        let needed = len_a as u64 + 2;
-        if u64::from(self.next_base) + needed > u64::from(u32::MAX) {
-            for cells in &mut self.cells {
-                cells.fill(0);
-            }
-            self.next_base = 1;
-        }
-        let base = self.next_base;
-        self.next_base += needed as u32;
-        base
-    }
-
-    /// Returns the cells of row `i - 1` to read and those of row `i` to write.
-    #[inline]
-    fn rows_for(&mut self, i: usize) -> (&[u64], &mut [u64]) {
-        let [even, odd] = &mut self.cells;
-        if i.is_multiple_of(2) {
-            (odd, even)
-        } else {
-            (even, odd)
-        }
-    }
-
-    /// Returns the length stored in `cell` if `row` wrote it, or 0.
-    #[inline]
-    fn length_in_row(cell: u64, row: u32) -> u32 {
-        if (cell >> 32) as u32 == row {
-            cell as u32
-        } else {
-            0
-        }
-    }
-
-    #[inline]
-    fn cell(row: u32, length: u32) -> u64 {
-        ((row as u64) << 32) | length as u64
-    }
 }
 
 #[cfg(test)]

@@ -219,6 +219,10 @@ pub enum Var {
     Domain,
     /// `wiki`: the database name, e.g. `enwikisource`.
     Wiki,
+    /// `lang`: the language of a Wikisource domain: `en` for
+    /// `en.wikisource.org`, `mul` for the multilingual `wikisource.org`, and
+    /// the first label of any other domain.
+    Lang,
     /// `title`: the title without namespace prefix, with spaces.
     Title,
     /// `dbkey`: the title without namespace prefix, with underscores.
@@ -248,6 +252,7 @@ pub enum Var {
 const VARS: &[(&str, Var)] = &[
     ("domain", Var::Domain),
     ("wiki", Var::Wiki),
+    ("lang", Var::Lang),
     ("title", Var::Title),
     ("dbkey", Var::Dbkey),
     ("full_title", Var::FullTitle),
@@ -282,6 +287,7 @@ impl Var {
         Some(match self {
             Var::Domain => Value::from(event.domain.as_str()),
             Var::Wiki => Value::from(event.wiki.as_str()),
+            Var::Lang => Value::from(domain_language(&event.domain)),
             Var::Title => Value::from(event.title_text()),
             Var::Dbkey => Value::from(event.dbkey()),
             Var::FullTitle => Value::from(event.title.as_str()),
@@ -302,6 +308,14 @@ impl Var {
 enum Segment {
     Literal(String),
     Var(Var),
+}
+
+/// The `lang` variable of `domain`.
+fn domain_language(domain: &str) -> &str {
+    if domain == "wikisource.org" {
+        return "mul";
+    }
+    domain.split('.').next().unwrap_or(domain)
 }
 
 /// A string with `{variable}` placeholders; `{{` and `}}` are literal braces.
@@ -930,13 +944,57 @@ mod tests {
         ];
         for (event, expected) in cases {
             assert_eq!(
-                rules.jobs_for(&event).len(),
+                text_layer_jobs(&rules, &event).len(),
                 expected,
                 "{} {:?}",
                 event.title,
                 event.log_action
             );
         }
+    }
+
+    fn text_layer_jobs(rules: &Rules, event: &ChangeEvent) -> Vec<RuleJob> {
+        rules
+            .jobs_for(event)
+            .into_iter()
+            .filter(|job| job.job.kind == "text_layer")
+            .collect()
+    }
+
+    #[test]
+    fn hocr_rules_build_on_index_creation_and_local_reupload() {
+        let rules = Rules::shipped().unwrap();
+        let index = event(
+            ChangeKind::Create,
+            "bnwikisource",
+            "bn.wikisource.org",
+            102,
+            "Index:Bangla boi.pdf",
+        );
+        let hocr: Vec<RuleJob> = rules
+            .jobs_for(&index)
+            .into_iter()
+            .filter(|job| job.job.kind == "hocr")
+            .collect();
+        assert_eq!(hocr.len(), 1);
+        assert_eq!(
+            hocr[0].job.dedupe_key.as_deref(),
+            Some("hocr:bn.wikisource.org:Bangla_boi.pdf:bn")
+        );
+        assert_eq!(hocr[0].job.payload["lang"], "bn");
+        assert_eq!(hocr[0].job.payload["file"], "Bangla boi.pdf");
+
+        let kinds = |event: &ChangeEvent| -> Vec<String> {
+            let mut kinds: Vec<String> = rules.jobs_for(event).into_iter().map(|job| job.job.kind).collect();
+            kinds.sort();
+            kinds
+        };
+        let local = upload("sourceswiki", "wikisource.org", "File:Book.pdf", "overwrite");
+        assert_eq!(kinds(&local), ["hocr", "text_layer"]);
+        let first_upload = upload("enwikisource", "en.wikisource.org", "File:Book.pdf", "upload");
+        assert_eq!(kinds(&first_upload), ["text_layer"]);
+        let commons = upload("commonswiki", "commons.wikimedia.org", "File:Book.pdf", "overwrite");
+        assert_eq!(kinds(&commons), ["text_layer"]);
     }
 
     #[test]
@@ -949,7 +1007,7 @@ mod tests {
             106,
             "Index:Works 6.pdf",
         );
-        let jobs = rules.jobs_for(&en);
+        let jobs = text_layer_jobs(&rules, &en);
         assert_eq!(jobs.len(), 1);
         assert_eq!(
             jobs[0].job.payload,
@@ -969,7 +1027,7 @@ mod tests {
             106,
             "X:Buch.djvu",
         );
-        assert!(rules.jobs_for(&de_wrong).is_empty());
+        assert!(text_layer_jobs(&rules, &de_wrong).is_empty());
 
         let de = event(
             ChangeKind::Create,
@@ -978,7 +1036,7 @@ mod tests {
             104,
             "Index:Buch.djvu",
         );
-        assert_eq!(rules.jobs_for(&de).len(), 1);
+        assert_eq!(text_layer_jobs(&rules, &de).len(), 1);
 
         let edit = event(
             ChangeKind::Edit,

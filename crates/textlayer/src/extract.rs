@@ -226,10 +226,9 @@ pub async fn extract(
     Ok(TextLayer { kind, pages })
 }
 
-/// Reads the first KiB of the file.
 /// Runs `tool` on the extraction of `file` and turns a failure into an error
 /// about that file (see [`ExtractError::from_tool`]).
-pub(crate) async fn run_tool(
+pub async fn run_tool(
     runner: &ToolRunner,
     tool: &'static str,
     args: &[std::ffi::OsString],
@@ -242,6 +241,7 @@ pub(crate) async fn run_tool(
         .map_err(|err| ExtractError::from_tool(file, tool, err))
 }
 
+/// Reads the first KiB of the file.
 pub(crate) async fn read_head(path: &Path, file: &str) -> Result<Vec<u8>, ExtractError> {
     use tokio::io::AsyncReadExt;
     let io_error = |source| ExtractError::Io {

@@ -21,8 +21,8 @@ mod sexp;
 mod store;
 
 pub use bench::{bench_extraction, bench_store, ExtractionTiming};
-pub use extract::{extract, ExtractConfig, ExtractError, FileKind, TextLayer};
+pub use extract::{extract, run_tool, ExtractConfig, ExtractError, FileKind, TextLayer};
 pub use handler::{Outcome, TextLayerHandler, TextLayerPayload, TextLayerResult, JOB_KIND};
 pub use normalize::normalize_page;
-pub use sexp::{parse_page_texts, SexpError};
+pub use sexp::{parse_page_texts, parse_page_zones, SexpError, Zone};
 pub use store::{FileText, PageText, StoreError, TextLayerStore, TextLayerSummary};

@@ -1,5 +1,7 @@
-//! Parser of the hidden-text s-expressions that `djvutxt --detail=page` prints:
-//! one `(page x0 y0 x1 y1 "text")` per page, or `()` for a page without text.
+//! Parser of the hidden-text s-expressions that `djvutxt --detail=...` and
+//! `djvused -e print-txt` print: one `(page x0 y0 x1 y1 ...)` per page, or `()`
+//! for a page without text. [`parse_page_texts`] gives the text of each page,
+//! [`parse_page_zones`] its zone tree.
 //!
 //! Strings use the escapes of djvulibre's `miniexp` printer: `\n`, `\"`,
 //! `\\`, octal bytes such as `\037` or `\303\251`, and also `\a \b \t \v \f
@@ -31,38 +33,123 @@ pub struct SexpError {
 /// text. These are a space after a word, `\n` after a line, `\x1f` after a
 /// paragraph, `\x1d` after a region and `\x0b` after a column.
 pub fn parse_page_texts(input: &[u8]) -> Result<Vec<Vec<u8>>, SexpError> {
+    let pages = page_lists(input)?;
+    Ok(pages
+        .iter()
+        .map(|(_, items)| {
+            // The four coordinates follow the zone name.
+            let mut text = Vec::new();
+            for item in items.iter().skip(5) {
+                collect_text(item, &mut text);
+            }
+            text
+        })
+        .collect())
+}
+
+/// Splits the output into one list per page, with the byte offset where each
+/// starts. A page printed as `()` gives an empty list; any other list must be
+/// a `page` zone.
+fn page_lists(input: &[u8]) -> Result<Vec<(usize, Vec<Sexp>)>, SexpError> {
     let mut parser = Parser { input, offset: 0 };
     let mut pages = Vec::new();
     loop {
         parser.skip_whitespace();
-        let page_offset = parser.offset;
+        let offset = parser.offset;
         let Some(expression) = parser.next_expression()? else {
-            break;
+            return Ok(pages);
+        };
+        let error = |message: &str| SexpError {
+            offset,
+            message: message.to_owned(),
         };
         let Sexp::List(items) = expression else {
-            return Err(SexpError {
-                offset: page_offset,
-                message: "expected (page ...) or ()".to_owned(),
-            });
+            return Err(error("expected (page ...) or ()"));
         };
-        if items.is_empty() {
-            pages.push(Vec::new());
-            continue;
+        if !items.is_empty() && items.first() != Some(&Sexp::Atom(b"page".to_vec())) {
+            return Err(error("expected a page zone, found another list"));
         }
-        if items.first() != Some(&Sexp::Atom(b"page".to_vec())) {
-            return Err(SexpError {
-                offset: page_offset,
-                message: "expected a page zone, found another list".to_owned(),
-            });
-        }
-        // The four coordinates follow the zone name.
-        let mut text = Vec::new();
-        for item in items.iter().skip(5) {
-            collect_text(item, &mut text);
-        }
-        pages.push(text);
+        pages.push((offset, items));
     }
-    Ok(pages)
+}
+
+/// A hidden-text zone of a DjVu page, as `djvused print-txt` and `djvutxt
+/// --detail=...` print it: `(kind x0 y0 x1 y1 "text")` or `(kind x0 y0 x1 y1
+/// child...)`. Coordinates are pixels with the origin at the bottom left of
+/// the page, as stored; they are not checked against the page size.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Zone {
+    /// `page`, `column`, `region`, `para`, `line`, `word` or `char`.
+    pub kind: String,
+    pub x0: i32,
+    pub y0: i32,
+    pub x1: i32,
+    pub y1: i32,
+    /// Text of a leaf zone as raw bytes (see the module documentation); empty
+    /// for a zone with children.
+    pub text: Vec<u8>,
+    pub children: Vec<Zone>,
+}
+
+/// Parses hidden-text output into the zone tree of each page, in page order.
+/// A page printed as `()` has no text layer and gives `None`.
+pub fn parse_page_zones(input: &[u8]) -> Result<Vec<Option<Zone>>, SexpError> {
+    page_lists(input)?
+        .into_iter()
+        .map(|(offset, items)| {
+            if items.is_empty() {
+                return Ok(None);
+            }
+            zone_from_items(items)
+                .map(Some)
+                .map_err(|message| SexpError { offset, message })
+        })
+        .collect()
+}
+
+fn zone_from_items(items: Vec<Sexp>) -> Result<Zone, String> {
+    let mut items = items.into_iter();
+    let kind = match items.next() {
+        Some(Sexp::Atom(kind)) => String::from_utf8_lossy(&kind).into_owned(),
+        _ => return Err("expected a zone name at the start of a list".to_owned()),
+    };
+    let mut coordinate = |name: &str| -> Result<i32, String> {
+        match items.next() {
+            Some(Sexp::Atom(number)) => std::str::from_utf8(&number)
+                .ok()
+                .and_then(|number| number.parse().ok())
+                .ok_or_else(|| {
+                    format!(
+                        "{kind} zone: {name} {:?} is not an integer",
+                        String::from_utf8_lossy(&number)
+                    )
+                }),
+            _ => Err(format!("{kind} zone: expected the coordinate {name}")),
+        }
+    };
+    let (x0, y0, x1, y1) = (
+        coordinate("xmin")?,
+        coordinate("ymin")?,
+        coordinate("xmax")?,
+        coordinate("ymax")?,
+    );
+    let mut zone = Zone {
+        kind,
+        x0,
+        y0,
+        x1,
+        y1,
+        text: Vec::new(),
+        children: Vec::new(),
+    };
+    for item in items {
+        match item {
+            Sexp::Str(text) => zone.text.extend_from_slice(&text),
+            Sexp::List(child) => zone.children.push(zone_from_items(child)?),
+            Sexp::Atom(_) => {}
+        }
+    }
+    Ok(zone)
 }
 
 fn collect_text(expression: &Sexp, text: &mut Vec<u8>) {
@@ -294,6 +381,34 @@ mod tests {
   (word 28 56 148 113 "like")
   (word 185 56 211 113 "\303\251")))"#;
         assert_eq!(pages(input), vec!["A file \nlike é \n".as_bytes().to_vec()]);
+    }
+
+    #[test]
+    fn parses_zone_tree() {
+        let input = r#"(page 0 0 1092 221
+ (line 25 125 1054 178
+  (word 25 125 56 178 "A")
+  (word 91 125 211 178 "\303\251"))
+)
+()
+(page 0 0 10 10 "")"#;
+        let pages = parse_page_zones(input.as_bytes()).unwrap();
+        assert_eq!(pages.len(), 3);
+        let page = pages[0].as_ref().unwrap();
+        assert_eq!((page.kind.as_str(), page.x1, page.y1), ("page", 1092, 221));
+        let line = &page.children[0];
+        assert_eq!((line.kind.as_str(), line.x0, line.y0), ("line", 25, 125));
+        assert_eq!(line.children[1].text, "é".as_bytes());
+        assert!(pages[1].is_none());
+        assert!(pages[2].as_ref().unwrap().children.is_empty());
+    }
+
+    #[test]
+    fn zone_tree_rejects_bad_coordinates() {
+        let err = parse_page_zones(b"(page 0 0 x 1)").unwrap_err();
+        assert!(err.message.contains("xmax"), "{err}");
+        let err = parse_page_zones(b"(line 0 0 1 1)").unwrap_err();
+        assert!(err.message.contains("expected a page zone"), "{err}");
     }
 
     #[test]

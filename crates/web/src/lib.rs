@@ -1,9 +1,11 @@
-//! The web server: health check, job and text-layer API, and the status page.
+//! The web server: health check, job and text-layer API, the status page, and
+//! the legacy `/hocr_cgi.py` endpoint.
 //!
 //! Routes under `/api/` return JSON with `Access-Control-Allow-Origin: *`, because
 //! on-wiki gadgets call them from the browser.
 
 mod error;
+mod hocr_cgi;
 mod html;
 pub mod legacy;
 mod match_split;
@@ -16,6 +18,7 @@ use std::time::Duration;
 
 use axum::routing::{get, post};
 use axum::Router;
+use phetools_hocr::{HocrConfig, HocrService, HocrStore};
 use phetools_queue::{JobWaiter, Queue};
 use phetools_textlayer::TextLayerStore;
 use sqlx::PgPool;
@@ -35,15 +38,26 @@ pub struct AppState {
     pub waiter: JobWaiter,
     /// Longest wait of a `.php` request of Match & Split, extract or verify for its job.
     pub legacy_job_wait: Duration,
+    /// Answers `/hocr_cgi.py?cmd=hocr`.
+    pub hocr: HocrService,
 }
 
 impl AppState {
     pub fn new(pool: PgPool) -> Self {
+        AppState::with_hocr_config(pool, &HocrConfig::default())
+    }
+
+    pub fn with_hocr_config(pool: PgPool, hocr: &HocrConfig) -> Self {
         AppState {
             queue: Queue::new(pool.clone()),
             text_layers: TextLayerStore::new(pool.clone()),
             waiter: JobWaiter::new(pool.clone()),
             legacy_job_wait: DEFAULT_LEGACY_JOB_WAIT,
+            hocr: HocrService::new(
+                HocrStore::new(pool.clone()),
+                Queue::new(pool.clone()),
+                Duration::from_secs(hocr.failed_build_retry_secs),
+            ),
             pool,
         }
     }
@@ -76,6 +90,7 @@ pub fn router(state: AppState) -> Router {
         .route("/match_and_split.php", get(match_split::match_and_split))
         .route("/extract_text_layer.php", get(match_split::extract_text_layer))
         .route("/verify_match.php", get(match_split::verify_match))
+        .route("/hocr_cgi.py", get(hocr_cgi::hocr_cgi))
         .nest("/api/v1", api)
         .layer(TraceLayer::new_for_http())
         .with_state(state)

@@ -69,3 +69,8 @@ pub fn legacy_query_too_long(length: usize, limit: usize) -> String {
 pub fn legacy_not_running(endpoint: &str) -> String {
     format!("{endpoint} robot is not running.\n Please try again later.")
 }
+/// Text of `/hocr_cgi.py`'s 400 answer, as the former tool wrote it.
+pub const HOCR_BAD_REQUEST: &str = "400 Bad Request";
+
+/// Text of `/hocr_cgi.py`'s 500 answer, as the former tool wrote it.
+pub const HOCR_INTERNAL_ERROR: &str = "500 Internal Server Error";

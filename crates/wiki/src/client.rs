@@ -11,6 +11,8 @@ use tracing::{debug, warn};
 
 use crate::config::WikiConfig;
 use crate::imageinfo::{parse_imageinfo, FileInfo};
+use crate::messages;
+use crate::retry::retry_delay;
 use crate::title::{file_dbkey, InvalidFileName};
 
 /// Error of an Action API request or file lookup.
@@ -40,6 +42,34 @@ pub enum WikiError {
     },
     #[error("{domain} rejected the request with HTTP 429 Too Many Requests; retry after {retry_after_secs} s")]
     RateLimited { domain: String, retry_after_secs: u64 },
+    #[error("{}", messages::service_unavailable(.domain, *.retry_after_secs))]
+    ServiceUnavailable {
+        domain: String,
+        retry_after_secs: Option<u64>,
+    },
+    #[error("{}", messages::action_throttled(.domain, .text))]
+    ActionThrottled { domain: String, text: String },
+    #[error("{}", messages::bad_token(.domain))]
+    BadToken { domain: String },
+    #[error("{}", messages::assert_failed(.domain, .code, .text))]
+    AssertFailed { domain: String, code: String, text: String },
+    #[error("{}", messages::login_failed(.domain, .user, .code, .text))]
+    Login {
+        domain: String,
+        user: String,
+        code: String,
+        text: String,
+    },
+    #[error("{}", messages::invalid_setting(.setting, .reason))]
+    InvalidSetting { setting: &'static str, reason: String },
+    #[error("{}", messages::credentials_unusable(.reason))]
+    Credentials { reason: String },
+    #[error("{}", messages::invalid_title(.domain, .title, .reason))]
+    InvalidTitle {
+        domain: String,
+        title: String,
+        reason: String,
+    },
     #[error("the API of {domain} answered HTTP {status}")]
     HttpStatus { domain: String, status: u16 },
     #[error("request to the API of {domain} failed: {message}")]
@@ -51,6 +81,35 @@ pub enum WikiError {
 }
 
 impl WikiError {
+    /// Returns `true` when the wiki rejected a write without doing it, and the
+    /// same write may succeed later: lag, read-only mode, rate limits, HTTP 503.
+    /// A network failure or a timeout is not among them, since the edit may
+    /// have been saved before the connection broke.
+    pub fn is_retryable_write(&self) -> bool {
+        matches!(
+            self,
+            WikiError::Lagged { .. }
+                | WikiError::ReadOnly { .. }
+                | WikiError::RateLimited { .. }
+                | WikiError::ServiceUnavailable { .. }
+                | WikiError::ActionThrottled { .. }
+        )
+    }
+
+    /// Returns the API error code, or `None` for an error that did not come from the API.
+    pub fn api_code(&self) -> Option<&str> {
+        match self {
+            WikiError::Api { code, .. } | WikiError::AssertFailed { code, .. } | WikiError::Login { code, .. } => {
+                Some(code)
+            }
+            WikiError::Lagged { .. } => Some("maxlag"),
+            WikiError::ReadOnly { .. } => Some("readonly"),
+            WikiError::ActionThrottled { .. } => Some("ratelimited"),
+            WikiError::BadToken { .. } => Some("badtoken"),
+            _ => None,
+        }
+    }
+
     /// Returns `true` when the same request may succeed later: after lag,
     /// read-only mode, rate limits, network failures, server errors and
     /// MediaWiki's internal errors.
@@ -59,6 +118,8 @@ impl WikiError {
             WikiError::Lagged { .. }
             | WikiError::ReadOnly { .. }
             | WikiError::RateLimited { .. }
+            | WikiError::ServiceUnavailable { .. }
+            | WikiError::ActionThrottled { .. }
             | WikiError::Network { .. }
             | WikiError::UnexpectedResponse { .. } => true,
             WikiError::HttpStatus { status, .. } => *status >= 500 || *status == 408,
@@ -67,7 +128,13 @@ impl WikiError {
             | WikiError::InvalidApiUrlPattern { .. }
             | WikiError::InvalidFileName(_)
             | WikiError::NotFound { .. }
-            | WikiError::FileHidden { .. } => false,
+            | WikiError::FileHidden { .. }
+            | WikiError::BadToken { .. }
+            | WikiError::AssertFailed { .. }
+            | WikiError::Login { .. }
+            | WikiError::Credentials { .. }
+            | WikiError::InvalidSetting { .. }
+            | WikiError::InvalidTitle { .. } => false,
         }
     }
 
@@ -77,6 +144,7 @@ impl WikiError {
             WikiError::Lagged { retry_after_secs, .. }
             | WikiError::ReadOnly { retry_after_secs, .. }
             | WikiError::RateLimited { retry_after_secs, .. } => Some(*retry_after_secs),
+            WikiError::ServiceUnavailable { retry_after_secs, .. } => *retry_after_secs,
             _ => None,
         }
     }
@@ -240,21 +308,7 @@ impl WikiClient {
     }
 }
 
-/// Delay before the next retry: the backoff's delay, raised to `Retry-After`.
-/// `None` stops the retries, when the backoff is exhausted or the wiki requests
-/// a longer wait than `max_wait`.
-fn retry_delay(retry_after_secs: Option<u64>, backoff: Option<Duration>, max_wait: Duration) -> Option<Duration> {
-    let backoff = backoff?;
-    let Some(retry_after) = retry_after_secs.map(Duration::from_secs) else {
-        return Some(backoff);
-    };
-    if retry_after > max_wait {
-        return None;
-    }
-    Some(backoff.max(retry_after))
-}
-
-fn check_api_url_pattern(pattern: &str) -> Result<(), WikiError> {
+pub(crate) fn check_api_url_pattern(pattern: &str) -> Result<(), WikiError> {
     let invalid = |reason: &str| WikiError::InvalidApiUrlPattern {
         pattern: pattern.to_owned(),
         reason: reason.to_owned(),
@@ -270,7 +324,7 @@ fn check_api_url_pattern(pattern: &str) -> Result<(), WikiError> {
 /// Accepts lower-case host names listed in `allowed` (exactly, or under a
 /// `*.` entry), so that a domain taken from a job payload cannot point the
 /// client at another host.
-fn check_domain(domain: &str, allowed: &[String]) -> Result<(), WikiError> {
+pub(crate) fn check_domain(domain: &str, allowed: &[String]) -> Result<(), WikiError> {
     let invalid = |reason: String| WikiError::InvalidDomain {
         domain: domain.to_owned(),
         reason,
@@ -373,19 +427,5 @@ mod tests {
                 "{pattern}: {err}"
             );
         }
-    }
-
-    #[test]
-    fn retry_delay_honours_retry_after() {
-        let max_wait = Duration::from_secs(60);
-        let one = Some(Duration::from_secs(1));
-        assert_eq!(retry_delay(Some(5), one, max_wait), Some(Duration::from_secs(5)));
-        assert_eq!(
-            retry_delay(Some(5), Some(Duration::from_secs(8)), max_wait),
-            Some(Duration::from_secs(8))
-        );
-        assert_eq!(retry_delay(None, one, max_wait), one);
-        assert_eq!(retry_delay(Some(120), one, max_wait), None);
-        assert_eq!(retry_delay(Some(5), None, max_wait), None);
     }
 }

@@ -2,6 +2,8 @@
 //! `ops/mediawiki-test-wiki.sh` runs on loopback. Each test reads the API URL
 //! from PHETOOLS_TEST_WIKI_API and is skipped, with a message, when it is unset.
 
+mod common;
+
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -19,18 +21,7 @@ struct TestWiki {
 }
 
 fn test_wiki() -> Option<TestWiki> {
-    let Ok(api) = std::env::var("PHETOOLS_TEST_WIKI_API") else {
-        eprintln!(
-            "SKIPPED: PHETOOLS_TEST_WIKI_API is unset. Start the test wiki with \
-             ops/mediawiki-test-wiki.sh (install, setup, start) and export the output of its `env` command."
-        );
-        // CI runs ops/test.sh, which always starts the wiki: a skip there would hide a broken set-up.
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "the test wiki is missing under CI; run the tests with ops/test.sh"
-        );
-        return None;
-    };
+    let api = common::test_wiki_api()?;
     let api = Url::parse(&api).expect("PHETOOLS_TEST_WIKI_API is a URL");
     let origin = api.origin().ascii_serialization();
     Some(TestWiki { api, origin })
