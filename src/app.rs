@@ -7,16 +7,17 @@ use std::time::Duration;
 
 use anyhow::Context;
 use phetools_hocr::{HocrHandler, HocrStore};
+use phetools_matchsplit::jobs::MatchSplitJobs;
 use phetools_queue::{Registry, WorkerPool};
 use phetools_stream::{Rules, StreamConsumer};
 use phetools_textlayer::{TextLayerHandler, TextLayerStore};
-use phetools_wiki::{Downloader, WikiClient};
+use phetools_wiki::{Credentials, Downloader, WikiBots, WikiClient};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{ConnectOptions, Connection, PgPool};
 use tokio::task::JoinSet;
-use tracing::info;
+use tracing::{info, warn};
 
-use crate::config::{Config, ProcessEnvironment};
+use crate::config::{Config, Environment, ProcessEnvironment};
 use crate::shutdown;
 
 /// The rules file compiled into the binary, used when the configured file does not exist
@@ -101,7 +102,8 @@ pub async fn run_roles(config: &Config, roles: Roles) -> anyhow::Result<()> {
         });
     }
     if roles.serve {
-        let state = phetools_web::AppState::with_hocr_config(pool.clone(), &config.hocr);
+        let state = phetools_web::AppState::with_hocr_config(pool.clone(), &config.hocr)
+            .with_legacy_job_wait(config.match_split.legacy_wait());
         let state = state.clone().with_ocr(ocr_state(config, &state, engines.clone())?);
         let listen = config.listen;
         let token = shutdown.clone();
@@ -179,6 +181,7 @@ fn registry(config: &Config, pool: &PgPool, engines: &phetools_ocr::EnginePool) 
     );
     // Pages without a text layer get an empty hOCR page until an OCR engine
     // is given with `HocrHandler::with_recognizer`.
+    let (wiki_for_jobs, downloader_for_jobs) = (wiki.clone(), downloader.clone());
     let hocr = HocrHandler::new(
         wiki,
         downloader,
@@ -195,9 +198,30 @@ fn registry(config: &Config, pool: &PgPool, engines: &phetools_ocr::EnginePool) 
 
     let mut registry = Registry::new();
     registry.register(phetools_textlayer::JOB_KIND, text_layers);
+    match_split_jobs(config, pool, wiki_for_jobs, downloader_for_jobs)?.register(&mut registry);
     registry.register(phetools_hocr::JOB_KIND, hocr);
     registry.register(phetools_ocr::JOB_KIND, ocr);
     Ok(registry)
+}
+
+/// The match, split, extract_text_layer and verify_match jobs. They edit as the bot
+/// account of `PHETOOLS_BOT_USER`/`PHETOOLS_BOT_PASSWORD` or `PHETOOLS_OAUTH_TOKEN`;
+/// without credentials every edit fails with a message that names these variables.
+fn match_split_jobs(
+    config: &Config,
+    pool: &PgPool,
+    wiki: Arc<WikiClient>,
+    downloader: Downloader,
+) -> anyhow::Result<MatchSplitJobs> {
+    let credentials = Credentials::from_env(|name| ProcessEnvironment.var(name)).context("invalid bot credentials")?;
+    if credentials.is_none() {
+        warn!("no bot credentials are set: match, split, extract and verify jobs will fail at their first edit");
+    }
+    let bots = Arc::new(WikiBots::new(config.wiki.clone(), credentials).context("invalid [wiki] settings")?);
+    let store = TextLayerStore::new(pool.clone());
+    let text_layers = TextLayerHandler::new(wiki.clone(), downloader, store.clone(), config.extract.clone());
+    let verify_rules = config.match_split.verify_rules().context("invalid verify rules")?;
+    Ok(MatchSplitJobs::new(bots, wiki, text_layers, store, verify_rules))
 }
 
 /// Arguments of `phetools replay-stream`.

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context};
 use phetools_hocr::HocrConfig;
 use phetools_ocr::OcrConfig;
+use phetools_matchsplit::config::MatchSplitConfig;
 use phetools_queue::QueueConfig;
 use phetools_stream::StreamConfig;
 use phetools_textlayer::ExtractConfig;
@@ -41,6 +42,7 @@ pub struct Config {
     pub wiki: WikiConfig,
     pub download: DownloadConfig,
     pub extract: ExtractConfig,
+    pub match_split: MatchSplitConfig,
     pub hocr: HocrConfig,
     pub ocr: OcrConfig,
 }
@@ -58,6 +60,7 @@ impl Default for Config {
             wiki: WikiConfig::default(),
             download: DownloadConfig::default(),
             extract: ExtractConfig::default(),
+            match_split: MatchSplitConfig::default(),
             hocr: HocrConfig::default(),
             ocr: OcrConfig::default(),
         }
@@ -127,11 +130,22 @@ impl Config {
                 format!("invalid PHETOOLS_WORKERS {workers:?}: expected a whole number of at least 1")
             })?;
         }
+        if let Some(seconds) = environment.var("PHETOOLS_LEGACY_JOB_WAIT_SECONDS") {
+            self.match_split.legacy_wait_seconds = seconds.parse().with_context(|| {
+                format!(
+                    "invalid PHETOOLS_LEGACY_JOB_WAIT_SECONDS {seconds:?}: expected a number of seconds from 0 to 3600"
+                )
+            })?;
+        }
         if let Some(rate) = environment.var("PHETOOLS_EDITS_PER_MINUTE") {
             self.wiki.edits_per_minute = rate.parse().ok().filter(|rate| *rate >= 1).with_context(|| {
                 format!("invalid PHETOOLS_EDITS_PER_MINUTE {rate:?}: expected a whole number of at least 1")
             })?;
         }
+        if let Some(path) = environment.var("PHETOOLS_VERIFY_RULES_FILE") {
+            self.match_split.verify_rules_path = Some(PathBuf::from(path));
+        }
+        self.match_split.validate().map_err(anyhow::Error::msg)?;
         if let Some(path) = environment.var("PHETOOLS_DATABASE_URL_FILE") {
             self.database_url_file = Some(PathBuf::from(path));
         }

@@ -8,6 +8,7 @@ mod error;
 mod hocr_cgi;
 mod html;
 pub mod legacy;
+mod match_split;
 mod messages;
 pub mod ocr;
 mod routes;
@@ -16,7 +17,7 @@ mod status_page;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 use phetools_hocr::{HocrConfig, HocrService, HocrStore};
 use phetools_queue::{JobWaiter, Queue};
@@ -36,6 +37,8 @@ pub struct AppState {
     pub text_layers: TextLayerStore,
     /// Lets requests wait for the job they enqueued.
     pub waiter: JobWaiter,
+    /// Longest wait of a `.php` request of Match & Split, extract or verify for its job.
+    pub legacy_job_wait: Duration,
     /// Answers `/hocr_cgi.py?cmd=hocr`.
     pub hocr: HocrService,
     /// OCR, when this server has it configured.
@@ -52,6 +55,7 @@ impl AppState {
             queue: Queue::new(pool.clone()),
             text_layers: TextLayerStore::new(pool.clone()),
             waiter: JobWaiter::new(pool.clone()),
+            legacy_job_wait: DEFAULT_LEGACY_JOB_WAIT,
             hocr: HocrService::new(
                 HocrStore::new(pool.clone()),
                 Queue::new(pool.clone()),
@@ -67,7 +71,15 @@ impl AppState {
         self.ocr = Some(ocr);
         self
     }
+
+    pub fn with_legacy_job_wait(mut self, wait: Duration) -> Self {
+        self.legacy_job_wait = wait;
+        self
+    }
 }
+
+/// The old PHP front-end gave up on its daemon after 600 s.
+const DEFAULT_LEGACY_JOB_WAIT: Duration = Duration::from_secs(600);
 
 /// Builds the router; tests call it without a socket.
 pub fn router(state: AppState) -> Router {
@@ -78,6 +90,10 @@ pub fn router(state: AppState) -> Router {
         .route("/ocr/languages", get(ocr::api_languages))
         .route("/ocr/status", get(ocr::api_status))
         .route("/ocr/jobs/{id}", get(ocr::api_job))
+        .route("/match", post(match_split::post_match))
+        .route("/split", post(match_split::post_split))
+        .route("/extract", post(match_split::post_extract))
+        .route("/verify", post(match_split::post_verify))
         .fallback(routes::api_not_found)
         .method_not_allowed_fallback(routes::api_method_not_allowed)
         .layer(CorsLayer::new().allow_origin(Any).allow_methods(Any).allow_headers(Any));
@@ -85,6 +101,9 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(routes::healthz))
         .route("/status", get(status_page::status))
+        .route("/match_and_split.php", get(match_split::match_and_split))
+        .route("/extract_text_layer.php", get(match_split::extract_text_layer))
+        .route("/verify_match.php", get(match_split::verify_match))
         .route("/hocr_cgi.py", get(hocr_cgi::hocr_cgi))
         .route("/ocr.php", get(ocr::ocr_php))
         .nest("/api/v1", api)

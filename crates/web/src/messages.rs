@@ -14,11 +14,17 @@ pub fn invalid_path(reason: &str) -> String {
 }
 
 pub fn unknown_route(path: &str) -> String {
-    format!("no API route {path:?}; the routes are /api/v1/jobs/{{id}} and /api/v1/text-layer")
+    format!(
+        "no API route {path:?}; the routes are /api/v1/jobs/{{id}}, /api/v1/text-layer, and /api/v1/match, \
+         /api/v1/split, /api/v1/extract and /api/v1/verify"
+    )
 }
 
 pub fn method_not_allowed(method: &str, path: &str) -> String {
-    format!("method {method} is not allowed on {path:?}; use GET")
+    format!(
+        "method {method} is not allowed on {path:?}; use GET for /api/v1/jobs and /api/v1/text-layer, \
+         and POST for /api/v1/match, /api/v1/split, /api/v1/extract and /api/v1/verify"
+    )
 }
 
 pub fn repeated_parameter(name: &str) -> String {

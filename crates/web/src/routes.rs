@@ -112,7 +112,7 @@ fn required<'a>(params: &'a HashMap<String, String>, name: &str) -> Result<&'a s
 }
 
 /// Accepts a domain (`en.wikisource.org`) or a dbname (`enwikisource`) and returns the domain.
-fn wiki_domain(raw: &str) -> Result<String, AppError> {
+pub(crate) fn wiki_domain(raw: &str) -> Result<String, AppError> {
     let looks_like_domain = raw.len() <= 100
         && raw.contains('.')
         && raw.split('.').all(|label| {
