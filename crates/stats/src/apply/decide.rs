@@ -17,6 +17,10 @@ use chrono::{DateTime, Utc};
 use super::event::{Change, PageEvent};
 use crate::model::{Counts, Level, Namespace};
 
+/// The lowest event time of a guard, below every real event time; also
+/// within the range of PostgreSQL's timestamptz.
+const EARLIEST: DateTime<Utc> = DateTime::<Utc>::UNIX_EPOCH;
+
 /// The stored state of one page (a `stats_page` row).
 #[derive(Debug, Clone, PartialEq)]
 pub struct PageState {
@@ -113,7 +117,7 @@ fn unseen_page(event: &PageEvent) -> PageState {
         disambiguation: false,
         with_scans: false,
         state_rev_id: 0,
-        state_at: DateTime::<Utc>::MIN_UTC,
+        state_at: EARLIEST,
         level_rev_id: 0,
     }
 }
@@ -180,7 +184,7 @@ fn apply_level(state: &mut PageState, current: Option<&PageState>, event: &PageE
         state.present = true;
         state.namespace = event.namespace;
         state.state_rev_id = event.rev_id;
-        state.state_at = DateTime::<Utc>::MIN_UTC;
+        state.state_at = EARLIEST;
     }
     (true, drift)
 }
