@@ -64,7 +64,7 @@ pub async fn migrate(config: &Config) -> anyhow::Result<()> {
     apply_migrations(&pool).await
 }
 
-async fn apply_migrations(pool: &PgPool) -> anyhow::Result<()> {
+pub async fn apply_migrations(pool: &PgPool) -> anyhow::Result<()> {
     MIGRATOR.run(pool).await.context("database migration failed")?;
     info!("database schema is up to date");
     Ok(())

@@ -1,4 +1,5 @@
-//! `phetools bench`: throughput of the queue and of the stream consumer, each
+//! `phetools bench`: throughput of the queue, of the stream consumer and of
+//! statistics event application, each
 //! printed beside a baseline measured in the same run on the same machine.
 //!
 //! The benchmark creates a scratch database next to the configured one, so the
@@ -28,6 +29,12 @@ pub struct BenchArgs {
     /// Synthetic EventStreams events for the stream measurement.
     #[arg(long, default_value_t = 200_000)]
     pub events: usize,
+    /// Synthetic page events for the statistics measurement.
+    #[arg(long, default_value_t = 200_000)]
+    pub stats_events: usize,
+    /// Page events per transaction in the statistics measurement.
+    #[arg(long, default_value_t = 500)]
+    pub stats_batch: usize,
 }
 
 /// pgbench script: one single-row UPDATE per transaction, the cheapest write a
@@ -64,8 +71,9 @@ async fn run_in(pgbench: &Pgbench, args: &BenchArgs) -> anyhow::Result<()> {
         .context("migrating the scratch database failed")?;
 
     print_machine();
-    queue_benchmark(pgbench, &pool, args).await?;
+    let single_client = queue_benchmark(pgbench, &pool, args).await?;
     stream_benchmark(&pool, args).await?;
+    stats_benchmark(&pool, args, single_client).await?;
     pool.close().await;
     Ok(())
 }
@@ -83,7 +91,9 @@ fn print_machine() {
     println!("machine: {cores} cores, {cpu}");
 }
 
-async fn queue_benchmark(pgbench: &Pgbench, pool: &PgPool, args: &BenchArgs) -> anyhow::Result<()> {
+/// Returns the single-row update commit rate of one pgbench client, the
+/// baseline of the later measurements.
+async fn queue_benchmark(pgbench: &Pgbench, pool: &PgPool, args: &BenchArgs) -> anyhow::Result<f64> {
     pgbench.initialize()?;
     // The machine's single-row update commit rate: one pgbench client. The same
     // rate with as many clients as workers is printed beside it for comparison.
@@ -106,7 +116,7 @@ async fn queue_benchmark(pgbench: &Pgbench, pool: &PgPool, args: &BenchArgs) -> 
             report.jobs_per_second / same_clients
         );
     }
-    Ok(())
+    Ok(single_client)
 }
 
 async fn stream_benchmark(pool: &PgPool, args: &BenchArgs) -> anyhow::Result<()> {
@@ -124,6 +134,34 @@ async fn stream_benchmark(pool: &PgPool, args: &BenchArgs) -> anyhow::Result<()>
         report.parse_events_per_second(),
         report.events_per_second()
     );
+    Ok(())
+}
+
+/// Events per transaction of the one-event-per-transaction statistics run,
+/// which needs fewer events to give a stable figure.
+const STATS_SINGLE_EVENTS: usize = 5_000;
+
+async fn stats_benchmark(pool: &PgPool, args: &BenchArgs, single_client: f64) -> anyhow::Result<()> {
+    println!("\nstatistics: page events applied per second, page rows and wiki counts in the same transaction");
+    println!(
+        "target: at least 20,000/s; baseline: single-row update commit rate {single_client:.0}/s (pgbench, 1 client)"
+    );
+    println!("| events | events per transaction | transactions | events/s | ratio to the baseline |");
+    println!("|---:|---:|---:|---:|---:|");
+    for (events, batch) in [
+        (STATS_SINGLE_EVENTS.min(args.stats_events), 1),
+        (args.stats_events, args.stats_batch),
+    ] {
+        let report = phetools_stats::bench_apply(pool, events, batch).await?;
+        println!(
+            "| {} | {} | {} | {:.0} | {:.2} |",
+            report.events,
+            report.batch_size,
+            report.transactions,
+            report.events_per_second,
+            report.events_per_second / single_client
+        );
+    }
     Ok(())
 }
 

@@ -5,6 +5,7 @@ mod bench;
 mod config;
 mod secret;
 mod shutdown;
+mod stats;
 mod telemetry;
 
 use std::path::PathBuf;
@@ -43,6 +44,8 @@ enum Command {
     Run,
     /// Measure queue and stream throughput beside their baselines, in a scratch database.
     Bench(bench::BenchArgs),
+    /// Statistics maintenance: import of the old tool's history.
+    Stats(stats::StatsArgs),
     /// Serve recorded SSE frames on a loopback address, for trying the consumer without Wikimedia.
     ReplayStream(app::ReplayArgs),
 }
@@ -126,6 +129,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             .await
         }
         Command::Bench(args) => bench::run(&config, args).await,
+        Command::Stats(args) => stats::run(&config, args).await,
         Command::ReplayStream(args) => app::replay_stream(args).await,
     }
 }

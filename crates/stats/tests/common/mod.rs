@@ -123,7 +123,7 @@ pub fn shuffled<T: Clone>(items: &[T], seed: u64) -> Vec<T> {
 
 /// Reads one wiki's stored counts.
 pub async fn stored_counts(pool: &PgPool, wiki: &str) -> Counts {
-    let row: (i64, i64, i64, i64, i64, i64, i64, i64, i64, i64) = sqlx::query_as(
+    let row: CountsRow = sqlx::query_as(
         "SELECT pages, q0, q1, q2, q3, q4, no_level, texts, with_scans, disambiguation \
          FROM stats_wiki_count WHERE wiki = $1",
     )
@@ -131,19 +131,12 @@ pub async fn stored_counts(pool: &PgPool, wiki: &str) -> Counts {
     .fetch_one(pool)
     .await
     .unwrap();
-    Counts {
-        pages: row.0,
-        levels: [row.1, row.2, row.3, row.4, row.5],
-        no_level: row.6,
-        texts: row.7,
-        with_scans: row.8,
-        disambiguation: row.9,
-    }
+    counts_from_row(row)
 }
 
 /// Counts recomputed from the wiki's page rows, which the stored counts must equal.
 pub async fn recounted(pool: &PgPool, wiki: &str) -> Counts {
-    let row: (i64, i64, i64, i64, i64, i64, i64, i64, i64, i64) = sqlx::query_as(
+    let row: CountsRow = sqlx::query_as(
         "SELECT count(*) FILTER (WHERE page), \
                 count(*) FILTER (WHERE page AND level = 0), count(*) FILTER (WHERE page AND level = 1), \
                 count(*) FILTER (WHERE page AND level = 2), count(*) FILTER (WHERE page AND level = 3), \
@@ -158,6 +151,13 @@ pub async fn recounted(pool: &PgPool, wiki: &str) -> Counts {
     .fetch_one(pool)
     .await
     .unwrap();
+    counts_from_row(row)
+}
+
+/// pages, q0 to q4, no_level, texts, with_scans, disambiguation.
+type CountsRow = (i64, i64, i64, i64, i64, i64, i64, i64, i64, i64);
+
+fn counts_from_row(row: CountsRow) -> Counts {
     Counts {
         pages: row.0,
         levels: [row.1, row.2, row.3, row.4, row.5],
