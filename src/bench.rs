@@ -1,4 +1,5 @@
-//! `phetools bench`: throughput of the queue and of the stream consumer, each
+//! `phetools bench`: throughput of the queue, of the stream consumer and of
+//! statistics event application, each
 //! printed beside a baseline measured in the same run on the same machine.
 //!
 //! The benchmark creates a scratch database next to the configured one, so the
@@ -28,11 +29,17 @@ pub struct BenchArgs {
     /// Synthetic EventStreams events for the stream measurement.
     #[arg(long, default_value_t = 200_000)]
     pub events: usize,
-    /// Measurements to run: queue, stream, hocr (comma-separated).
-    #[arg(long, value_delimiter = ',', default_value = "queue,stream,hocr")]
+    /// Measurements to run: queue, stream, hocr, stats (comma-separated).
+    #[arg(long, value_delimiter = ',', default_value = "queue,stream,hocr,stats")]
     pub only: Vec<String>,
     #[command(flatten)]
     pub hocr: crate::bench_hocr::HocrBenchArgs,
+    /// Synthetic page events for the statistics measurement.
+    #[arg(long, default_value_t = 200_000)]
+    pub stats_events: usize,
+    /// Page events per transaction in the statistics measurement.
+    #[arg(long, default_value_t = 500)]
+    pub stats_batch: usize,
 }
 
 /// pgbench script: one single-row UPDATE per transaction, the cheapest write a
@@ -70,14 +77,25 @@ async fn run_in(pgbench: &Pgbench, args: &BenchArgs) -> anyhow::Result<()> {
 
     print_machine();
     let selected = |name: &str| args.only.iter().any(|only| only == name);
+    let mut single_client = None;
     if selected("queue") {
-        queue_benchmark(pgbench, &pool, args).await?;
+        single_client = Some(queue_benchmark(pgbench, &pool, args).await?);
     }
     if selected("stream") {
         stream_benchmark(&pool, args).await?;
     }
     if selected("hocr") {
         crate::bench_hocr::run(&pool, &args.hocr).await?;
+    }
+    if selected("stats") {
+        let single_client = match single_client {
+            Some(rate) => rate,
+            None => {
+                pgbench.initialize()?;
+                pgbench.update_rate(1, args.pgbench_seconds)?
+            }
+        };
+        stats_benchmark(&pool, args, single_client).await?;
     }
     pool.close().await;
     Ok(())
@@ -96,7 +114,9 @@ fn print_machine() {
     println!("machine: {cores} cores, {cpu}");
 }
 
-async fn queue_benchmark(pgbench: &Pgbench, pool: &PgPool, args: &BenchArgs) -> anyhow::Result<()> {
+/// Returns the single-row update commit rate of one pgbench client, the
+/// baseline of the later measurements.
+async fn queue_benchmark(pgbench: &Pgbench, pool: &PgPool, args: &BenchArgs) -> anyhow::Result<f64> {
     pgbench.initialize()?;
     // The machine's single-row update commit rate: one pgbench client. The same
     // rate with as many clients as workers is printed beside it for comparison.
@@ -119,7 +139,7 @@ async fn queue_benchmark(pgbench: &Pgbench, pool: &PgPool, args: &BenchArgs) -> 
             report.jobs_per_second / same_clients
         );
     }
-    Ok(())
+    Ok(single_client)
 }
 
 async fn stream_benchmark(pool: &PgPool, args: &BenchArgs) -> anyhow::Result<()> {
@@ -137,6 +157,34 @@ async fn stream_benchmark(pool: &PgPool, args: &BenchArgs) -> anyhow::Result<()>
         report.parse_events_per_second(),
         report.events_per_second()
     );
+    Ok(())
+}
+
+/// Events per transaction of the one-event-per-transaction statistics run,
+/// which needs fewer events to give a stable figure.
+const STATS_SINGLE_EVENTS: usize = 5_000;
+
+async fn stats_benchmark(pool: &PgPool, args: &BenchArgs, single_client: f64) -> anyhow::Result<()> {
+    println!("\nstatistics: page events applied per second, page rows and wiki counts in the same transaction");
+    println!(
+        "target: at least 20,000/s; baseline: single-row update commit rate {single_client:.0}/s (pgbench, 1 client)"
+    );
+    println!("| events | events per transaction | transactions | events/s | ratio to the baseline |");
+    println!("|---:|---:|---:|---:|---:|");
+    for (events, batch) in [
+        (STATS_SINGLE_EVENTS.min(args.stats_events), 1),
+        (args.stats_events, args.stats_batch),
+    ] {
+        let report = phetools_stats::bench_apply(pool, events, batch).await?;
+        println!(
+            "| {} | {} | {} | {:.0} | {:.2} |",
+            report.events,
+            report.batch_size,
+            report.transactions,
+            report.events_per_second,
+            report.events_per_second / single_client
+        );
+    }
     Ok(())
 }
 

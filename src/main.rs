@@ -8,6 +8,7 @@ mod bench_hocr;
 mod config;
 mod secret;
 mod shutdown;
+mod stats;
 mod telemetry;
 
 use std::path::PathBuf;
@@ -50,6 +51,8 @@ enum Command {
     Backfill(backfill::BackfillArgs),
     /// Measure OCR pages per second beside the tesseract command line, cache-hit latency and peak memory.
     BenchOcr(bench_ocr::BenchOcrArgs),
+    /// Statistics maintenance: import of the old tool's history.
+    Stats(stats::StatsArgs),
     /// Serve recorded SSE frames on a loopback address, for trying the consumer without Wikimedia.
     ReplayStream(app::ReplayArgs),
 }
@@ -145,6 +148,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         Command::Bench(args) => bench::run(&config, args).await,
         Command::Backfill(args) => backfill::run(&config, args).await,
         Command::BenchOcr(args) => bench_ocr::run(&config, args).await,
+        Command::Stats(args) => stats::run(&config, args).await,
         Command::ReplayStream(args) => app::replay_stream(args).await,
     }
 }

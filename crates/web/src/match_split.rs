@@ -76,7 +76,7 @@ async fn handle(
             || status_page(state, title, &kinds),
             |request| async move {
                 let (_, kind) = commands.iter().find(|(command, _)| *command == request.command())?;
-                Some(run_legacy(state, kind, &request).await)
+                Some(run_legacy(state, kind, &request).await.into_response())
             },
         )
         .await

@@ -1,0 +1,33 @@
+//! Wikisource statistics: the parts that need no wiki client.
+//!
+//! * [`apply`] applies decoded page events (created, deleted, undeleted, moved,
+//!   quality level changed, main-namespace flags changed) to the per-page state
+//!   and the per-wiki counts in one transaction, guarded by revision ids so that
+//!   duplicate and out-of-order events change nothing.
+//! * [`snapshot`] copies the counts into the daily snapshot table.
+//! * [`history`] parses and imports the old tool's history file
+//!   (`new_stats.py`, one Python 2 literal per line) without evaluating it.
+//! * [`legacy`] renders the `statistics.php` table and the values of the
+//!   on-wiki templates (`ALL_PAGES`, `PAGES_NOT_PROOFREAD`, `PR_TEXTS`,
+//!   `ALL_TEXTS`, `PR_PERCENT`).
+//! * [`svg`] draws the charts as deterministic SVG.
+//! * [`bench_apply`] measures event application for `phetools bench`.
+//!
+//! The tables are created by `migrations/0008_stats.sql`.
+
+pub mod apply;
+mod bench;
+mod error;
+pub mod history;
+pub mod legacy;
+mod markup;
+mod messages;
+mod model;
+pub mod snapshot;
+pub mod svg;
+mod wiki;
+
+pub use bench::{bench_apply, ApplyBenchReport};
+pub use error::StatsError;
+pub use model::{Counts, Level, Namespace};
+pub use wiki::dbname_for_code;

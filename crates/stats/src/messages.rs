@@ -1,0 +1,59 @@
+//! User-facing messages of the statistics crate, in one place for translation.
+
+pub(crate) fn invalid_level(value: i64) -> String {
+    format!("invalid quality level {value}: ProofreadPage levels are 0 to 4")
+}
+
+pub(crate) fn unknown_namespace_column(value: &str) -> String {
+    format!("stats_page holds the unknown namespace {value:?}; expected page, main or other (check the migrations)")
+}
+
+pub(crate) fn event_without_wiki(page_id: i64) -> String {
+    format!("statistics event for page id {page_id} has no wiki database name")
+}
+
+pub(crate) fn event_ids_not_positive(wiki: &str, page_id: i64, rev_id: i64) -> String {
+    format!("statistics event on {wiki} has page id {page_id} and revision id {rev_id}; both must be positive")
+}
+
+pub(crate) fn event_in_wrong_namespace(wiki: &str, page_id: i64, namespace: &str) -> String {
+    format!(
+        "statistics event on {wiki} page id {page_id} is in the {namespace} namespace, which this kind of change \
+         cannot concern (level changes need the Page namespace, main-namespace flags the main namespace)"
+    )
+}
+
+pub(crate) fn history_line(line: usize, detail: &str) -> String {
+    format!("history line {line}: {detail}")
+}
+
+pub(crate) fn history_not_utf8(line: usize) -> String {
+    format!("history line {line}: not valid UTF-8; the file must be the old tool's new_stats.py, optionally gzipped")
+}
+
+pub(crate) fn history_empty(path: &str) -> String {
+    format!("the history file {path} has no lines; check that it is the old tool's new_stats.py")
+}
+
+pub(crate) fn benchmark_needs_events(events: usize, batch_size: usize) -> String {
+    format!("the statistics benchmark needs at least one event and a batch size of at least 1, got {events} events and batch size {batch_size}")
+}
+
+/// Reason of a rejected `statistics.php` parameter, sent with HTTP 400.
+pub(crate) fn invalid_diff(value: &str) -> String {
+    format!("invalid diff {value:?}: use 0, 1, 7, 30 or 365")
+}
+
+pub(crate) fn invalid_days_ago(value: &str, max: u32) -> String {
+    format!("invalid daysago {value:?}: use a whole number of days from 0 to {max}")
+}
+
+pub(crate) fn legacy_heading_counts(as_of: &str) -> String {
+    format!("Statistics on {as_of}")
+}
+
+pub(crate) fn legacy_heading_difference(from: &str, to: &str) -> String {
+    format!("Difference between {from} and {to}")
+}
+
+pub(crate) const LEGACY_TITLE: &str = "ProofreadPage Statistics";

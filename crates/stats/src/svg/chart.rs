@@ -1,0 +1,294 @@
+//! A small SVG plotter: a date axis, a value axis, stacked areas or lines, and
+//! a legend. Coordinates are written with one decimal and no map is iterated,
+//! so the same input always gives the same bytes.
+
+use std::fmt::Write;
+
+use chrono::NaiveDate;
+
+use crate::markup::escape;
+
+pub(crate) const WIDTH: f64 = 800.0;
+pub(crate) const HEIGHT: f64 = 480.0;
+const LEFT: f64 = 80.0;
+const RIGHT: f64 = 20.0;
+const TOP: f64 = 40.0;
+const BOTTOM: f64 = 90.0;
+const VALUE_TICKS: f64 = 5.0;
+const DATE_TICKS: i64 = 5;
+
+/// One named series of values, one per day of the chart (`None` = unknown).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Series {
+    pub label: String,
+    /// A CSS colour such as `#90ff90`.
+    pub color: &'static str,
+    pub values: Vec<Option<f64>>,
+}
+
+/// How the series are drawn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Style {
+    /// Areas stacked in series order, the first at the bottom. A day on which
+    /// any series is unknown is left out of every area.
+    StackedAreas,
+    /// One line per series, broken where a value is unknown.
+    Lines,
+}
+
+/// A chart over days.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Chart {
+    pub title: String,
+    pub days: Vec<NaiveDate>,
+    pub series: Vec<Series>,
+    pub style: Style,
+}
+
+struct Scale {
+    first_day: NaiveDate,
+    day_span: f64,
+    max_value: f64,
+}
+
+impl Scale {
+    fn x(&self, day: NaiveDate) -> f64 {
+        let offset = (day - self.first_day).num_days() as f64;
+        LEFT + offset / self.day_span * (WIDTH - LEFT - RIGHT)
+    }
+
+    fn y(&self, value: f64) -> f64 {
+        HEIGHT - BOTTOM - value / self.max_value * (HEIGHT - TOP - BOTTOM)
+    }
+}
+
+/// Renders `chart` as a standalone SVG document.
+pub fn render(chart: &Chart) -> String {
+    let mut svg = String::with_capacity(32_768);
+    let _ = writeln!(svg, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>");
+    let _ = writeln!(
+        svg,
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{WIDTH}\" height=\"{HEIGHT}\" viewBox=\"0 0 {WIDTH} {HEIGHT}\" \
+         font-family=\"sans-serif\" font-size=\"12\" role=\"img\" aria-labelledby=\"chart-title\">"
+    );
+    let _ = writeln!(svg, "<title id=\"chart-title\">{}</title>", escape(&chart.title));
+    let _ = writeln!(svg, "<rect width=\"{WIDTH}\" height=\"{HEIGHT}\" fill=\"#ffffff\"/>");
+    let _ = writeln!(
+        svg,
+        "<text x=\"{:.1}\" y=\"24\" text-anchor=\"middle\" font-size=\"16\">{}</text>",
+        WIDTH / 2.0,
+        escape(&chart.title)
+    );
+
+    let stacked = stack(chart);
+    match scale(chart, &stacked) {
+        Some(scale) => {
+            axes(&mut svg, chart, &scale);
+            match chart.style {
+                Style::StackedAreas => areas(&mut svg, chart, &stacked, &scale),
+                Style::Lines => lines(&mut svg, chart, &scale),
+            }
+        }
+        None => {
+            let _ = writeln!(
+                svg,
+                "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">no data</text>",
+                WIDTH / 2.0,
+                HEIGHT / 2.0
+            );
+        }
+    }
+    legend(&mut svg, chart);
+    svg.push_str("</svg>\n");
+    svg
+}
+
+/// Cumulative sums per day for stacked areas; `None` for a day with an unknown value.
+fn stack(chart: &Chart) -> Vec<Option<Vec<f64>>> {
+    (0..chart.days.len())
+        .map(|day| {
+            let mut total = 0.0;
+            let mut tops = Vec::with_capacity(chart.series.len());
+            for series in &chart.series {
+                total += series.values.get(day).copied().flatten()?;
+                tops.push(total);
+            }
+            Some(tops)
+        })
+        .collect()
+}
+
+fn scale(chart: &Chart, stacked: &[Option<Vec<f64>>]) -> Option<Scale> {
+    let first_day = *chart.days.first()?;
+    let last_day = *chart.days.last()?;
+    let max_value = match chart.style {
+        Style::StackedAreas => stacked
+            .iter()
+            .flatten()
+            .filter_map(|tops| tops.last().copied())
+            .fold(None, max),
+        Style::Lines => chart
+            .series
+            .iter()
+            .flat_map(|series| series.values.iter().flatten().copied())
+            .fold(None, max),
+    }?;
+    Some(Scale {
+        first_day,
+        day_span: ((last_day - first_day).num_days() as f64).max(1.0),
+        max_value: nice_ceiling(max_value.max(1.0)),
+    })
+}
+
+fn max(current: Option<f64>, value: f64) -> Option<f64> {
+    Some(current.map_or(value, |current| current.max(value)))
+}
+
+/// The smallest of 1, 2, 2.5 or 5 times a power of ten, times the tick count, at or above `value`.
+fn nice_ceiling(value: f64) -> f64 {
+    let step = value / VALUE_TICKS;
+    let power = 10_f64.powf(step.log10().floor());
+    let nice_step = [1.0, 2.0, 2.5, 5.0, 10.0]
+        .iter()
+        .map(|factor| factor * power)
+        .find(|candidate| *candidate >= step)
+        .unwrap_or(10.0 * power);
+    nice_step * VALUE_TICKS
+}
+
+fn axes(svg: &mut String, chart: &Chart, scale: &Scale) {
+    svg.push_str("<g class=\"axes\" stroke=\"#cccccc\">\n");
+    for tick in 0..=VALUE_TICKS as i64 {
+        let value = scale.max_value * tick as f64 / VALUE_TICKS;
+        let y = scale.y(value);
+        let _ = writeln!(
+            svg,
+            "<line x1=\"{LEFT:.1}\" y1=\"{y:.1}\" x2=\"{:.1}\" y2=\"{y:.1}\"/>\
+             <text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\" stroke=\"none\" fill=\"#333333\">{}</text>",
+            WIDTH - RIGHT,
+            LEFT - 6.0,
+            y + 4.0,
+            format_value(value)
+        );
+    }
+    let span = (scale.day_span as i64).max(1);
+    let first_day = chart.days[0];
+    for tick in 0..=DATE_TICKS {
+        let day = first_day + chrono::Duration::days(span * tick / DATE_TICKS);
+        let x = scale.x(day);
+        let _ = writeln!(
+            svg,
+            "<line x1=\"{x:.1}\" y1=\"{TOP:.1}\" x2=\"{x:.1}\" y2=\"{:.1}\"/>\
+             <text x=\"{x:.1}\" y=\"{:.1}\" text-anchor=\"middle\" stroke=\"none\" fill=\"#333333\">{}</text>",
+            HEIGHT - BOTTOM,
+            HEIGHT - BOTTOM + 16.0,
+            day.format("%Y-%m-%d")
+        );
+    }
+    svg.push_str("</g>\n");
+}
+
+/// Writes integers without decimals and grouped thousands with a thin space.
+fn format_value(value: f64) -> String {
+    if value.fract() == 0.0 {
+        crate::legacy::group_thousands(value as i64, "\u{2009}")
+    } else {
+        format!("{value:.1}")
+    }
+}
+
+fn areas(svg: &mut String, chart: &Chart, stacked: &[Option<Vec<f64>>], scale: &Scale) {
+    svg.push_str("<g class=\"series\" stroke=\"none\">\n");
+    let known: Vec<(NaiveDate, &Vec<f64>)> = chart
+        .days
+        .iter()
+        .zip(stacked)
+        .filter_map(|(day, tops)| tops.as_ref().map(|tops| (*day, tops)))
+        .collect();
+    if known.is_empty() {
+        svg.push_str("</g>\n");
+        return;
+    }
+    for (index, series) in chart.series.iter().enumerate() {
+        let mut path = String::new();
+        for (point, (day, tops)) in known.iter().enumerate() {
+            let command = if point == 0 { 'M' } else { 'L' };
+            let _ = write!(path, "{command}{:.1},{:.1} ", scale.x(*day), scale.y(tops[index]));
+        }
+        for (day, tops) in known.iter().rev() {
+            let bottom = if index == 0 { 0.0 } else { tops[index - 1] };
+            let _ = write!(path, "L{:.1},{:.1} ", scale.x(*day), scale.y(bottom));
+        }
+        path.push('Z');
+        let _ = writeln!(
+            svg,
+            "<path d=\"{path}\" fill=\"{}\"><title>{}</title></path>",
+            series.color,
+            escape(&series.label)
+        );
+    }
+    svg.push_str("</g>\n");
+}
+
+fn lines(svg: &mut String, chart: &Chart, scale: &Scale) {
+    svg.push_str("<g class=\"series\" fill=\"none\" stroke-width=\"1.5\">\n");
+    for series in &chart.series {
+        let mut path = String::new();
+        let mut drawing = false;
+        for (day, value) in chart.days.iter().zip(&series.values) {
+            match value {
+                Some(value) => {
+                    let command = if drawing { 'L' } else { 'M' };
+                    let _ = write!(path, "{command}{:.1},{:.1} ", scale.x(*day), scale.y(*value));
+                    drawing = true;
+                }
+                None => drawing = false,
+            }
+        }
+        let _ = writeln!(
+            svg,
+            "<path d=\"{}\" stroke=\"{}\"><title>{}</title></path>",
+            path.trim_end(),
+            series.color,
+            escape(&series.label)
+        );
+    }
+    svg.push_str("</g>\n");
+}
+
+fn legend(svg: &mut String, chart: &Chart) {
+    svg.push_str("<g class=\"legend\">\n");
+    let y = HEIGHT - BOTTOM + 44.0;
+    // Top of the stack first, so that the legend reads in the order of the areas.
+    let ordered: Vec<&Series> = match chart.style {
+        Style::StackedAreas => chart.series.iter().rev().collect(),
+        Style::Lines => chart.series.iter().collect(),
+    };
+    let slot = (WIDTH - LEFT - RIGHT) / ordered.len().max(1) as f64;
+    for (index, series) in ordered.iter().enumerate() {
+        let x = LEFT + slot * index as f64;
+        let _ = writeln!(
+            svg,
+            "<rect x=\"{x:.1}\" y=\"{:.1}\" width=\"12\" height=\"12\" fill=\"{}\" stroke=\"#666666\"/>\
+             <text x=\"{:.1}\" y=\"{y:.1}\">{}</text>",
+            y - 10.0,
+            series.color,
+            x + 16.0,
+            escape(&series.label)
+        );
+    }
+    svg.push_str("</g>\n");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::nice_ceiling;
+
+    #[test]
+    fn nice_ceiling_rounds_up_to_round_steps() {
+        assert_eq!(nice_ceiling(1.0), 1.0);
+        assert_eq!(nice_ceiling(7.0), 10.0);
+        assert_eq!(nice_ceiling(1_724_570.0), 2_500_000.0);
+        assert_eq!(nice_ceiling(480.0), 500.0);
+    }
+}

@@ -1,0 +1,36 @@
+//! Wiki codes of the old tool and database names.
+
+/// Maps a language code of the old tool to the wiki's database name:
+/// `old` is wikisource.org (`sourceswiki`), and a hyphen becomes an underscore
+/// (`zh-min-nan` → `zh_min_nanwikisource`).
+pub fn dbname_for_code(code: &str) -> String {
+    if code == "old" {
+        return "sourceswiki".to_owned();
+    }
+    format!("{}wikisource", code.replace('-', "_"))
+}
+
+/// The reverse of [`dbname_for_code`], for the legacy table's language column.
+pub(crate) fn code_for_dbname(dbname: &str) -> String {
+    if dbname == "sourceswiki" {
+        return "old".to_owned();
+    }
+    dbname.strip_suffix("wikisource").unwrap_or(dbname).replace('_', "-")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn code_and_dbname_round_trip() {
+        for (code, dbname) in [
+            ("fr", "frwikisource"),
+            ("old", "sourceswiki"),
+            ("zh-min-nan", "zh_min_nanwikisource"),
+        ] {
+            assert_eq!(dbname_for_code(code), dbname);
+            assert_eq!(code_for_dbname(dbname), code);
+        }
+    }
+}
