@@ -3,6 +3,7 @@
 //!
 //! * [`split`]: the split markers of a main page and the split planner.
 //! * [`verify`]: normalisation, word diff and report of verify match, with rules per wiki.
+//! * [`jobs`]: the `match`, `split`, `extract_text_layer` and `verify_match` jobs.
 //! * [`request`]: the job kinds and their payload, for the web server.
 //! * [`outcome`]: the per-page outcomes stored in a job's result.
 //! * [`config`]: the `[match_split]` settings.
@@ -11,6 +12,7 @@
 //! and the Page wikitext and `<pages>` formats are in `phetools-proofread`.
 
 pub mod config;
+pub mod jobs;
 pub mod messages;
 pub mod outcome;
 pub mod request;
