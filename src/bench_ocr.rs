@@ -42,6 +42,10 @@ pub struct BenchOcrArgs {
     /// Open connections of the wrk run.
     #[arg(long, default_value_t = 10)]
     pub wrk_connections: u32,
+    /// Run orientation detection (OSD) before each page in the service, which the
+    /// command line does not do by default.
+    #[arg(long)]
+    pub detect_orientation: bool,
 }
 
 const DEFAULT_IMAGES: [&str; 2] = [
@@ -97,8 +101,10 @@ async fn run_in(options: PgConnectOptions, args: &BenchOcrArgs) -> anyhow::Resul
 
     let cli_single = cli_pages_per_second(&images, &args.lang, args.pages, Some("1"))?;
     let cli_default = cli_pages_per_second(&images, &args.lang, args.pages, None)?;
-    let service_one = service_pages_per_second(&pool, &origin, bytes.len(), &args.lang, args.pages, 1).await?;
-    let service_two = service_pages_per_second(&pool, &origin, bytes.len(), &args.lang, args.pages, 2).await?;
+    let osd = args.detect_orientation;
+    let service_one = service_pages_per_second(&pool, &origin, bytes.len(), &args.lang, args.pages, 1, osd).await?;
+    let service_two = service_pages_per_second(&pool, &origin, bytes.len(), &args.lang, args.pages, 2, osd).await?;
+    println!("orientation detection in the service: {osd}");
     println!("| measurement | pages/s | ratio |");
     println!("|---|---:|---:|");
     println!("| tesseract CLI, one process per page, OMP_THREAD_LIMIT=1 | {cli_single:.3} | 1.00 |");
@@ -160,9 +166,10 @@ fn cli_pages_per_second(
     Ok(pages as f64 / started.elapsed().as_secs_f64())
 }
 
-fn ocr_config(threads: usize) -> OcrConfig {
+fn ocr_config(threads: usize, detect_orientation: bool) -> OcrConfig {
     OcrConfig {
         engine_threads: threads,
+        detect_orientation,
         allowed_origins: vec!["http://localhost".to_owned()],
         allow_loopback: true,
         ..OcrConfig::default()
@@ -179,8 +186,9 @@ async fn service_pages_per_second(
     lang: &str,
     pages: usize,
     threads: usize,
+    detect_orientation: bool,
 ) -> anyhow::Result<f64> {
-    let mut config = ocr_config(threads);
+    let mut config = ocr_config(threads, detect_orientation);
     config.allowed_origins = vec![origin.to_owned()];
     let engines = EnginePool::start(&config)?;
     let fetcher = ImageFetcher::new(&config, "phetools-bench").map_err(anyhow::Error::msg)?;
@@ -241,7 +249,7 @@ async fn cache_hit_latency(
     seconds: u32,
     connections: u32,
 ) -> anyhow::Result<()> {
-    let mut config = ocr_config(1);
+    let mut config = ocr_config(1, false);
     config.allowed_origins = vec![origin.to_owned()];
     config.rate_limit_per_minute = 0;
     let fetcher = ImageFetcher::new(&config, "phetools-bench").map_err(anyhow::Error::msg)?;
@@ -308,7 +316,7 @@ async fn cache_hit_latency(
 
 /// Recognises `pages` pages on one engine thread and prints the process's peak resident size.
 async fn peak_memory(image: &[u8], lang: &str, pages: usize) -> anyhow::Result<()> {
-    let engines = EnginePool::start(&ocr_config(1))?;
+    let engines = EnginePool::start(&ocr_config(1, true))?;
     let before = engines.status();
     let started = Instant::now();
     for _ in 0..pages {

@@ -90,12 +90,26 @@ fn main() -> ExitCode {
 }
 
 /// Limits OpenMP to one thread per tesseract engine unless the environment
-/// already sets a limit. OpenMP reads the variable once, when libtesseract first
-/// starts it, so this runs first in `main`, before any thread exists.
+/// already sets a limit. libgomp reads `OMP_THREAD_LIMIT` when it is loaded with
+/// libtesseract, before `main` runs, so setting the variable here would come too
+/// late: the process starts itself again with the variable set.
 fn limit_openmp_threads() {
-    if std::env::var_os("OMP_THREAD_LIMIT").is_none() {
-        std::env::set_var("OMP_THREAD_LIMIT", "1");
+    use std::os::unix::process::CommandExt;
+
+    if std::env::var_os("OMP_THREAD_LIMIT").is_some() {
+        return;
     }
+    let Ok(executable) = std::env::current_exe() else {
+        eprintln!("phetools: cannot find its own executable to set OMP_THREAD_LIMIT=1; tesseract may start several threads per page");
+        return;
+    };
+    let error = std::process::Command::new(executable)
+        .args(std::env::args_os().skip(1))
+        .env("OMP_THREAD_LIMIT", "1")
+        .exec();
+    eprintln!(
+        "phetools: cannot restart with OMP_THREAD_LIMIT=1: {error}; tesseract may start several threads per page"
+    );
 }
 
 async fn run(command: Command, config: Config) -> anyhow::Result<()> {

@@ -75,7 +75,7 @@ impl ClientLimiter {
                 .filter_map(|value| value.to_str().ok())
                 .flat_map(|value| value.split(','))
                 .filter_map(|entry| entry.trim().parse::<IpAddr>().ok())
-                .last();
+                .next_back();
             if forwarded.is_some() {
                 return forwarded;
             }
