@@ -209,8 +209,18 @@ struct Ids {
     word: u32,
 }
 
-fn format_box(bbox: BBox) -> String {
-    format!("{} {} {} {}", bbox.x0, bbox.y0, bbox.x1, bbox.y1)
+/// Prints a box as hOCR's `x0 y0 x1 y1`.
+struct FormatBox(BBox);
+
+impl std::fmt::Display for FormatBox {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let bbox = self.0;
+        write!(f, "{} {} {} {}", bbox.x0, bbox.y0, bbox.x1, bbox.y1)
+    }
+}
+
+fn format_box(bbox: BBox) -> FormatBox {
+    FormatBox(bbox)
 }
 
 /// Escapes text for XML content and attribute values. Characters that XML 1.0
