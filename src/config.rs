@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
 use phetools_hocr::HocrConfig;
-use phetools_ocr::OcrConfig;
 use phetools_matchsplit::config::MatchSplitConfig;
+use phetools_ocr::OcrConfig;
 use phetools_queue::QueueConfig;
 use phetools_stream::StreamConfig;
 use phetools_textlayer::ExtractConfig;

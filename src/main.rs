@@ -3,8 +3,8 @@
 mod app;
 mod backfill;
 mod bench;
-mod bench_ocr;
 mod bench_hocr;
+mod bench_ocr;
 mod config;
 mod secret;
 mod shutdown;

@@ -10,8 +10,8 @@ use crate::verify::{RulesError, VerifyConfig};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct MatchSplitConfig {
-    /// Longest time a request of the old `.php` endpoints waits for its job, in
-    /// seconds. The job goes on after that; the reply names its status URL.
+    /// Maximum wait of a request of the old `.php` endpoints for its job, in
+    /// seconds. The job goes on after that, and the reply names its status URL.
     pub legacy_wait_seconds: f64,
     /// Rules file of verify match in the format of `verify-rules.toml`; `None`
     /// uses the rules compiled into the binary.

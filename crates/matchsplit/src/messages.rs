@@ -38,8 +38,8 @@ pub fn no_covering_pages_tag(file: &str, page: u32) -> String {
     format!("no <pages index=\"{file}\"> tag there covers page {page}")
 }
 
-pub fn section_already_set(attribute: &str, existing: &str, wanted: &str) -> String {
-    format!("its <pages> tag already has {attribute}={existing}, so {attribute}={wanted} was not added")
+pub fn section_already_set(attribute: &str, existing: &str, expected: &str) -> String {
+    format!("its <pages> tag already has {attribute}={existing}, so {attribute}={expected} was not added")
 }
 
 pub fn referring_not_adjusted(title: &str, reason: &str) -> String {

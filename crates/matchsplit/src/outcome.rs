@@ -1,4 +1,4 @@
-//! What happened to each page a job read or wrote, as stored in the job's `result`.
+//! The outcome of each page a job read or wrote, as stored in the job's `result`.
 
 use serde::{Deserialize, Serialize};
 
@@ -39,7 +39,7 @@ pub struct PageOutcome {
     pub notes: Vec<String>,
 }
 
-/// Why a job touches a page.
+/// The reason a job touches a page.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum PageRole {

@@ -60,7 +60,7 @@ impl PageRequest {
         Ok(request)
     }
 
-    /// The user name as MediaWiki writes it, with spaces.
+    /// Returns the user name as MediaWiki writes it, with spaces.
     pub fn user_name(&self) -> String {
         self.user.trim().replace('_', " ")
     }

@@ -4,9 +4,9 @@
 //!   `/extract_text_layer.php` (`cmd=extract`) and `/verify_match.php`
 //!   (`cmd=verify`), with parameters `title`, `lang`, `user` (and `server`, logged
 //!   only). Each request enqueues a job and waits for it up to
-//!   [`AppState::legacy_job_wait`]: `{"error":0,"text":""}` when it succeeded,
-//!   error 1 with the reason when it failed, when a page of a split was not saved,
-//!   or when the wait ran out (the message names the job's status URL).
+//!   [`AppState::legacy_job_wait`]. The reply is `{"error":0,"text":""}` when the job
+//!   succeeded. It is error 1 with the reason when the job failed or a page of a
+//!   split was not saved, and error 1 naming the job's status URL when the wait ran out.
 //! * `POST /api/v1/match`, `/api/v1/split`, `/api/v1/extract` and `/api/v1/verify`
 //!   with the JSON body `{"wiki", "title", "user"}`: enqueue the job and return
 //!   202 with its id and status URL, without waiting.
@@ -60,7 +60,7 @@ pub async fn verify_match(State(state): State<AppState>, request: LegacyRequest)
     handle(&state, request, VERIFY, "Verify match", &[("verify", VERIFY_KIND)]).await
 }
 
-/// Answers a legacy request; `commands` maps each command to its job kind.
+/// Handles a legacy request. `commands` maps each command to its job kind.
 async fn handle(
     state: &AppState,
     request: LegacyRequest,
@@ -138,8 +138,8 @@ fn legacy_page_request(request: &LegacyRequest) -> Result<PageRequest, String> {
     })
 }
 
-/// The Wikisource of language code `lang`; `old`, `www` or nothing is the
-/// multilingual wikisource.org.
+/// Returns the domain of the Wikisource of language code `lang`. `old`, `www` or
+/// nothing is the multilingual wikisource.org.
 fn wikisource_domain(lang: &str) -> Result<String, String> {
     match lang {
         "" | "www" | "old" => Ok("wikisource.org".to_owned()),
@@ -150,7 +150,7 @@ fn wikisource_domain(lang: &str) -> Result<String, String> {
     }
 }
 
-/// The legacy reply of a finished job.
+/// Builds the legacy reply of a finished job.
 fn reply_for(job: &JobView) -> LegacyReply {
     match job.state {
         JobState::Succeeded => match job.result.as_ref().and_then(split_failures) {
@@ -168,7 +168,7 @@ fn reply_for(job: &JobView) -> LegacyReply {
     }
 }
 
-/// The message of a split whose pages were not all saved, naming each of them.
+/// Returns the message of a split whose pages were not all saved, naming each of them.
 fn split_failures(result: &Value) -> Option<String> {
     if result.get("complete") != Some(&Value::Bool(false)) {
         return None;
@@ -194,7 +194,7 @@ fn job_status_path(job_id: i64) -> String {
     format!("/api/v1/jobs/{job_id}")
 }
 
-/// The HTML status of the jobs of `kinds`.
+/// Renders the HTML status of the jobs of `kinds`.
 async fn status_page(state: &AppState, title: &str, kinds: &[&str]) -> Result<String, AppError> {
     let depth = state
         .queue

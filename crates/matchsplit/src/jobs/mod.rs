@@ -22,7 +22,7 @@ pub use shared::EditHook;
 
 use crate::verify::VerifyConfig;
 
-/// What the four jobs share: the bots, the text layers and the verify rules.
+/// The handlers of the four jobs, with the bots, text layers and verify rules they share.
 pub struct MatchSplitJobs {
     shared: Arc<shared::Shared>,
 }

@@ -1,4 +1,4 @@
-//! What the four jobs share: the bots, text layers, reads, the requester check and saves.
+//! Parts common to the four jobs: the bots, text layers, reads, the requester check and saves.
 
 use std::sync::Arc;
 
@@ -203,7 +203,7 @@ fn edit_outcome(result: Result<EditOutcome, EditError>) -> Outcome {
     }
 }
 
-/// The localized name of namespace `id` on the wiki, such as `Page` or `Seite`.
+/// Returns the localized name of namespace `id` on the wiki, such as `Page` or `Seite`.
 pub(crate) fn namespace_name(site: &SiteData, id: i32) -> String {
     site.codec
         .namespace_map()
