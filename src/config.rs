@@ -47,6 +47,14 @@ pub struct Config {
     pub ocr: OcrConfig,
 }
 
+/// Queue settings with a longer timeout for `split`, whose edits are paced: a
+/// 325-page book at 12 edits per minute takes about 27 minutes of saves alone.
+fn default_queue_config() -> QueueConfig {
+    let mut queue = QueueConfig::default();
+    queue.kind_timeout_seconds.insert("split".to_owned(), 10800.0);
+    queue
+}
+
 impl Default for Config {
     fn default() -> Self {
         Config {
@@ -55,7 +63,7 @@ impl Default for Config {
             database_max_connections: 20,
             user_agent: None,
             log_format: LogFormat::Text,
-            queue: QueueConfig::default(),
+            queue: default_queue_config(),
             stream: StreamConfig::default(),
             wiki: WikiConfig::default(),
             download: DownloadConfig::default(),

@@ -78,6 +78,10 @@ pub fn expected_dedupe_keys() -> Vec<String> {
         "text_layer:commons.wikimedia.org:Œuvres_complètes_de_Molière,_tome_1.pdf",
         "text_layer:ru.wikisource.org:Война_и_мир._Том_1_(1868).djvu",
         "text_layer:el.wikisource.org:Ιλιάδα.pdf",
+        // hOCR builds: two Index pages created and one local re-upload on a Wikisource.
+        "hocr:fr.wikisource.org:Le_Tour_du_monde_-_1860.djvu:fr",
+        "hocr:ru.wikisource.org:Война_и_мир._Том_1_(1868).djvu:ru",
+        "hocr:el.wikisource.org:Ιλιάδα.pdf:el",
     ];
     keys.sort_unstable();
     keys.into_iter().map(str::to_owned).collect()
