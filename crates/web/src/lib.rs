@@ -1,4 +1,5 @@
-//! The web server: health check, job and text-layer API, and the status page.
+//! The web server: health check, job, text-layer and statistics API, the status
+//! page and the legacy statistics table.
 //!
 //! Routes under `/api/` return JSON with `Access-Control-Allow-Origin: *`, because
 //! on-wiki gadgets call them from the browser.
@@ -8,6 +9,7 @@ mod html;
 pub mod legacy;
 mod messages;
 mod routes;
+mod stats_routes;
 mod status_page;
 
 use std::net::SocketAddr;
@@ -49,6 +51,7 @@ pub fn router(state: AppState) -> Router {
     let api = Router::new()
         .route("/jobs/{id}", get(routes::job))
         .route("/text-layer", get(routes::text_layer))
+        .route("/stats", get(stats_routes::counts))
         .fallback(routes::api_not_found)
         .method_not_allowed_fallback(routes::api_method_not_allowed)
         .layer(CorsLayer::new().allow_origin(Any).allow_methods(Any).allow_headers(Any));
@@ -56,6 +59,10 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(routes::healthz))
         .route("/status", get(status_page::status))
+        .route(
+            "/statistics.php",
+            get(stats_routes::statistics_php).layer(CorsLayer::new().allow_origin(Any)),
+        )
         .nest("/api/v1", api)
         .layer(TraceLayer::new_for_http())
         .with_state(state)
