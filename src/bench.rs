@@ -160,7 +160,7 @@ async fn stream_benchmark(pool: &PgPool, args: &BenchArgs) -> anyhow::Result<()>
     Ok(())
 }
 
-/// Events per transaction of the one-event-per-transaction statistics run,
+/// Events in the one-event-per-transaction statistics run,
 /// which needs fewer events to give a stable figure.
 const STATS_SINGLE_EVENTS: usize = 5_000;
 

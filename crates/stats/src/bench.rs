@@ -84,7 +84,7 @@ async fn delete_wiki(pool: &PgPool, wiki: &str) -> Result<(), StatsError> {
     Ok(())
 }
 
-/// A reproducible mix: page creations (a tenth of the events at first, fewer
+/// Builds a reproducible mix: page creations (a tenth of the events at first, fewer
 /// as the wiki fills), level changes of existing pages, and some deletions,
 /// spread over a wiki of `events / 4` pages, one event per second.
 fn synthetic_events(wiki: &str, count: usize) -> Vec<PageEvent> {
@@ -105,7 +105,7 @@ fn synthetic_events(wiki: &str, count: usize) -> Vec<PageEvent> {
                 redirect: false,
                 level: Some(Level::NOT_PROOFREAD),
             },
-            Some(_) if random % 50 == 0 => Change::Deleted,
+            Some(_) if random.is_multiple_of(50) => Change::Deleted,
             Some(old) => {
                 let next = old.map_or(1, |level| (level.get() + 1) % 5);
                 Change::LevelChanged {

@@ -1,6 +1,6 @@
 //! Errors of the statistics crate.
 
-/// What can fail in the statistics crate. Each message says what failed, on
+/// What can fail in the statistics crate. Each message names what failed, on
 /// which value, and what to do.
 #[derive(Debug, thiserror::Error)]
 pub enum StatsError {
@@ -8,7 +8,7 @@ pub enum StatsError {
     InvalidLevel(String),
     #[error("{0}")]
     InvalidEvent(String),
-    /// A stored row holds a value the code does not know.
+    /// A stored row contains a value the code does not know.
     #[error("{0}")]
     Corrupt(String),
     #[error("{0}")]

@@ -27,6 +27,38 @@ pub(crate) fn history_line(line: usize, detail: &str) -> String {
     format!("history line {line}: {detail}")
 }
 
+pub(crate) const HISTORY_NOT_A_TUPLE: &str = "expected a tuple (time, {wiki: figures})";
+pub(crate) const HISTORY_NOT_A_DICT: &str = "the second item must be a dict of wiki figures";
+pub(crate) const HISTORY_EMPTY_CODE: &str = "empty wiki code";
+
+pub(crate) fn history_tuple_length(items: usize) -> String {
+    format!("expected a tuple of 2 items (time, dict), found {items} items")
+}
+
+pub(crate) fn history_code_not_string(key: &str) -> String {
+    format!("wiki code {key} is not a string")
+}
+
+pub(crate) fn history_figures_not_tuple(code: &str) -> String {
+    format!("figures of {code:?} are not a tuple")
+}
+
+pub(crate) fn history_field_count(code: &str, fields: usize) -> String {
+    format!("figures of {code:?} have {fields} fields; expected 7 or 8")
+}
+
+pub(crate) fn history_invalid_value(code: &str, field: usize, value: &str) -> String {
+    format!("field {field} of {code:?} is {value}; expected an integer, None or []")
+}
+
+pub(crate) fn history_time_not_number(time: &str) -> String {
+    format!("the time {time} is not a number")
+}
+
+pub(crate) fn history_time_out_of_range(time: &str) -> String {
+    format!("the time {time} is not a Unix time between 1970 and 9999")
+}
+
 pub(crate) fn history_not_utf8(line: usize) -> String {
     format!("history line {line}: not valid UTF-8; the file must be the old tool's new_stats.py, optionally gzipped")
 }

@@ -49,7 +49,7 @@ pub enum Namespace {
 }
 
 impl Namespace {
-    /// The value stored in `stats_page.namespace`.
+    /// Returns the value stored in `stats_page.namespace`.
     pub fn as_str(self) -> &'static str {
         match self {
             Namespace::Page => "page",
@@ -90,7 +90,7 @@ impl Counts {
         self.texts - self.with_scans - self.disambiguation
     }
 
-    /// The old tool's q1: every Page: page not counted at level 0, 2, 3 or 4.
+    /// Returns the old tool's q1: every Page: page not counted at level 0, 2, 3 or 4.
     pub fn legacy_q1(&self) -> i64 {
         self.pages - self.levels[0] - self.levels[2] - self.levels[3] - self.levels[4]
     }

@@ -10,7 +10,7 @@ pub fn dbname_for_code(code: &str) -> String {
     format!("{}wikisource", code.replace('-', "_"))
 }
 
-/// The reverse of [`dbname_for_code`], for the legacy table's language column.
+/// Maps a database name back to its code, the reverse of [`dbname_for_code`], for the legacy table's language column.
 pub(crate) fn code_for_dbname(dbname: &str) -> String {
     if dbname == "sourceswiki" {
         return "old".to_owned();

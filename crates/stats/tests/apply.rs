@@ -103,7 +103,7 @@ async fn transitions_count_real_level_changes(pool: PgPool) {
 #[sqlx::test(migrations = "../../migrations")]
 async fn level_disagreement_is_recorded_as_drift(pool: PgPool) {
     apply_events(&pool, &scenario("eswikisource")).await.unwrap();
-    // Page 6 is stored at level 2; this event says it was at level 1.
+    // Page 6 is stored at level 2; this event reports level 1 as the old level.
     let mut event = scenario("eswikisource")[15].clone();
     event.rev_id = 61;
     event.change = Change::LevelChanged {
@@ -170,7 +170,7 @@ async fn bench_apply_reports_and_cleans_up(pool: PgPool) {
     assert!(error.to_string().contains("at least one event"), "{error}");
 }
 
-/// The sum of the page contributions after folding, without a database.
+/// Sums the page contributions after folding, without a database.
 fn folded_counts(events: &[PageEvent]) -> Counts {
     let mut states = std::collections::HashMap::new();
     let changes = fold(&mut states, events);

@@ -71,6 +71,17 @@ async fn import_is_idempotent_and_keeps_unknown_as_null(pool: PgPool) {
     assert_eq!(days, 2_959);
 }
 
+/// taken_at, code, wiki, bad_data, q0, q2, disambiguation.
+type HistoryRow = (
+    DateTime<Utc>,
+    String,
+    String,
+    bool,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+);
+
 #[sqlx::test(migrations = "../../migrations")]
 async fn bad_data_ranges_are_flagged_not_dropped(pool: PgPool) {
     let text = "(1243728000.0, {'en': (10, 1, 1, 1, 1, 5, 9, 0), 'fr': (20, 2, 2, 2, 2, 5, 9, 0)})\n\
@@ -78,15 +89,7 @@ async fn bad_data_ranges_are_flagged_not_dropped(pool: PgPool) {
                 (1272067200, {'sv': (50, 5, 5, 5, 5, 5, 9, 0), 'zh-min-nan': (60, 6, 6, 6, 6, 5, 9, 0)})\n";
     let history = parse_history_text(text).unwrap();
     import_history(&pool, PHETOOLS_SOURCE, &history).await.unwrap();
-    let rows: Vec<(
-        DateTime<Utc>,
-        String,
-        String,
-        bool,
-        Option<i64>,
-        Option<i64>,
-        Option<i64>,
-    )> = sqlx::query_as(
+    let rows: Vec<HistoryRow> = sqlx::query_as(
         "SELECT taken_at, code, wiki, bad_data, q0, q2, disambiguation FROM stats_history ORDER BY taken_at, code",
     )
     .fetch_all(&pool)

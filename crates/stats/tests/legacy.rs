@@ -25,7 +25,7 @@ fn figures(code: &str, values: [i64; 8]) -> LegacyFigures {
     }
 }
 
-/// The cells of every `<tr>` whose first cell is a plain `<td>`, as the
+/// Returns the cells of every `<tr>` whose first cell is a plain `<td>`, as the
 /// scripts that copy the table to Meta read it.
 fn data_rows(html: &str) -> Vec<Vec<String>> {
     html.split("<tr>")
@@ -76,7 +76,7 @@ fn table_matches_legacy_layout() {
 }
 
 #[test]
-fn difference_table_subtracts_and_counts_new_wikis_from_zero() {
+fn difference_table_counts_new_wikis_from_zero() {
     let table = LegacyTable::Difference {
         from: "Mon Apr 25 2016".to_owned(),
         to: "Tue Apr 26 2016".to_owned(),

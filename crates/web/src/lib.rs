@@ -1,5 +1,5 @@
-//! The web server: health check, job and text-layer API, the status page, and
-//! the legacy `/hocr_cgi.py` endpoint.
+//! The web server: health check, job, text-layer, OCR, Match & Split and
+//! statistics API, the status page, and the legacy endpoints of the old tool.
 //!
 //! Routes under `/api/` return JSON with `Access-Control-Allow-Origin: *`, because
 //! on-wiki gadgets call them from the browser.
@@ -12,6 +12,7 @@ mod match_split;
 mod messages;
 pub mod ocr;
 mod routes;
+mod stats_routes;
 mod status_page;
 
 use std::net::SocketAddr;
@@ -94,6 +95,7 @@ pub fn router(state: AppState) -> Router {
         .route("/split", post(match_split::post_split))
         .route("/extract", post(match_split::post_extract))
         .route("/verify", post(match_split::post_verify))
+        .route("/stats", get(stats_routes::counts))
         .fallback(routes::api_not_found)
         .method_not_allowed_fallback(routes::api_method_not_allowed)
         .layer(CorsLayer::new().allow_origin(Any).allow_methods(Any).allow_headers(Any));
@@ -106,6 +108,10 @@ pub fn router(state: AppState) -> Router {
         .route("/verify_match.php", get(match_split::verify_match))
         .route("/hocr_cgi.py", get(hocr_cgi::hocr_cgi))
         .route("/ocr.php", get(ocr::ocr_php))
+        .route(
+            "/statistics.php",
+            get(stats_routes::statistics_php).layer(CorsLayer::new().allow_origin(Any)),
+        )
         .nest("/api/v1", api)
         .layer(TraceLayer::new_for_http())
         .with_state(state)

@@ -261,3 +261,33 @@ async fn api_errors_are_json_with_cors(pool: PgPool) {
         assert!(message.contains(expected_message), "{method} {uri}: {message}");
     }
 }
+
+#[sqlx::test(migrations = "../../migrations")]
+async fn statistics_php_renders_and_rejects_hostile_values(pool: PgPool) {
+    sqlx::query("INSERT INTO stats_wiki_count (wiki, pages, q3, q4, texts) VALUES ('tewikisource', 10, 2, 1, 4)")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let (status, body, cors) = get(&pool, "/statistics.php").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(cors.as_deref(), Some("*"));
+    assert!(body.contains("<tr><td>te</td><td>10</td>"), "{body}");
+
+    for uri in [
+        "/statistics.php?diff=2",
+        "/statistics.php?diff=1%3Brm%20-rf%20~",
+        "/statistics.php?daysago=1;id",
+        "/statistics.php?daysago=-1",
+        "/statistics.php?diff=7&daysago=%241",
+    ] {
+        let (status, body, _) = get(&pool, uri).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{uri}: {body}");
+    }
+    let (status, _, _) = get(&pool, "/statistics.php?diff=365&daysago=3").await;
+    assert_eq!(status, StatusCode::OK);
+
+    let (status, json) = get_json(&pool, "/api/v1/stats").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(json[0]["wiki"], "tewikisource");
+    assert_eq!(json[0]["naked"], 4);
+}

@@ -51,7 +51,7 @@ pub struct LevelDrift {
     pub reported: Option<Level>,
 }
 
-/// What an event does.
+/// The effect of one event.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Decision {
     /// Stale or duplicate: nothing changes.
@@ -63,7 +63,7 @@ pub enum Decision {
     },
 }
 
-/// The counts one page adds to its wiki's totals.
+/// Returns the counts one page adds to its wiki's totals.
 pub fn contribution(state: Option<&PageState>) -> Counts {
     let mut counts = Counts::default();
     let Some(state) = state else { return counts };
@@ -106,7 +106,7 @@ pub fn decide(current: Option<&PageState>, event: &PageEvent) -> Decision {
     }
 }
 
-/// The state assumed for a page without a row: absent, no level, and guards
+/// Returns the state assumed for a page without a row: absent, no level, and guards
 /// lower than any event.
 fn unseen_page(event: &PageEvent) -> PageState {
     PageState {
@@ -189,7 +189,7 @@ fn apply_level(state: &mut PageState, current: Option<&PageState>, event: &PageE
     (true, drift)
 }
 
-/// The level a page counts at: `Some` only for a present, non-redirect Page: page with a level.
+/// Returns the level a page counts at: `Some` only for a present, non-redirect Page: page with a level.
 fn counted_level(state: &PageState) -> Option<Level> {
     let counted = state.present && !state.redirect && state.namespace == Namespace::Page;
     if counted {
@@ -199,12 +199,13 @@ fn counted_level(state: &PageState) -> Option<Level> {
     }
 }
 
-/// A transition is a creation with a level or a level change of a counted page.
+/// Returns the transition an event makes: a creation with a level or a level change of a counted page.
 /// When the page had no row, the event's own old level is the starting point.
 ///
 /// NOTE: a level change that arrives after a newer one is ignored, so events
 /// out of order count one transition (1→4) where the in-order events count two
-/// (1→3, 3→4). Pages that became proofread or validated still count the same.
+/// (1→3, 3→4). Pages that became proofread or validated count the same, but
+/// on the day of the later event.
 fn transition(current: Option<&PageState>, next: &PageState, event: &PageEvent) -> Option<Transition> {
     let counts_transitions = matches!(event.change, Change::Created { .. } | Change::LevelChanged { .. });
     let to = counted_level(next)?;

@@ -25,7 +25,7 @@ pub struct PageEvent {
     pub change: Change,
 }
 
-/// What happened to the page.
+/// The change an event reports.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub enum Change {
     /// The page was created, with its level when the same event carries it.

@@ -1,7 +1,7 @@
 //! Applies page events to `stats_page` and `stats_wiki_count` in one transaction.
 //!
 //! [`apply_events`] reads the stored rows of the pages a batch names, folds the
-//! events over them in memory ([`decide`] holds the rules), then writes the
+//! events over them in memory ([`decide`] contains the rules), then writes the
 //! changed rows, the count differences, the per-day transitions and the drift
 //! records before it commits. A transaction-level advisory lock per wiki keeps
 //! two batches for the same wiki from reading the same rows at once.
@@ -23,7 +23,7 @@ pub use event::{Change, PageEvent};
 use crate::error::StatsError;
 use crate::model::{Level, Namespace};
 
-/// What [`apply_events`] did.
+/// Outcome of [`apply_events`].
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ApplySummary {
     pub applied: usize,

@@ -1,10 +1,10 @@
 //! A parser for the Python 2 literals of the old history file, so that the
 //! file is read without evaluating it.
 //!
-//! It accepts what `repr()` of the old tool's values produces: tuples, lists,
-//! dicts, integers (with an optional `L` suffix), floats, `None`, `True`,
-//! `False` and strings in single or double quotes (with an optional `u`
-//! prefix and backslash escapes of quotes and backslashes). Anything else is an
+//! It accepts what `repr()` of the old tool's values produces. That is tuples,
+//! lists, dicts, integers (with an optional `L` suffix), floats, `None`, `True`
+//! and `False`. Strings may use single or double quotes, an optional `u` prefix
+//! and backslash escapes of quotes and backslashes. Anything else is an
 //! error with its byte column.
 
 /// A parsed literal.

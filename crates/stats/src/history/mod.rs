@@ -153,7 +153,7 @@ pub fn parse_history_text(text: &str) -> Result<History, StatsError> {
     })
 }
 
-/// What [`import_history`] stored.
+/// Outcome of [`import_history`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ImportReport {
     pub rows: usize,

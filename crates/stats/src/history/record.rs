@@ -4,6 +4,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::literal::Literal;
+use crate::messages;
 use crate::wiki::dbname_for_code;
 
 /// One wiki's figures on one history line. `None` is unknown: the file wrote
@@ -34,44 +35,62 @@ pub struct ValueCounts {
     pub empty_lists: u64,
 }
 
-/// Date ranges (inclusive, UTC) that the old graphs skipped as bad data: the
-/// wiki code, or `None` for every wiki, and the first and last day.
-const BAD_DATA_RANGES: [(Option<&str>, (i32, u32, u32), (i32, u32, u32)); 3] = [
-    (Some("en"), (2009, 5, 29), (2009, 6, 17)),
-    (Some("sv"), (2010, 4, 23), (2010, 4, 25)),
-    (None, (2009, 10, 28), (2009, 11, 20)),
+/// A date range (inclusive, UTC) that the old graphs skipped as bad data.
+struct BadDataRange {
+    /// The wiki code, or `None` for every wiki.
+    code: Option<&'static str>,
+    /// First and last day as (year, month, day).
+    first: (i32, u32, u32),
+    last: (i32, u32, u32),
+}
+
+const BAD_DATA_RANGES: [BadDataRange; 3] = [
+    BadDataRange {
+        code: Some("en"),
+        first: (2009, 5, 29),
+        last: (2009, 6, 17),
+    },
+    BadDataRange {
+        code: Some("sv"),
+        first: (2010, 4, 23),
+        last: (2010, 4, 25),
+    },
+    BadDataRange {
+        code: None,
+        first: (2009, 10, 28),
+        last: (2009, 11, 20),
+    },
 ];
 
-/// Whether the old graphs skipped the figures of `code` on `day`.
+/// Tells whether the old graphs skipped the figures of `code` on `day`.
 pub fn is_bad_data(code: &str, day: NaiveDate) -> bool {
-    BAD_DATA_RANGES.iter().any(|(wiki, first, last)| {
-        let first = NaiveDate::from_ymd_opt(first.0, first.1, first.2);
-        let last = NaiveDate::from_ymd_opt(last.0, last.1, last.2);
+    BAD_DATA_RANGES.iter().any(|range| {
+        let first = NaiveDate::from_ymd_opt(range.first.0, range.first.1, range.first.2);
+        let last = NaiveDate::from_ymd_opt(range.last.0, range.last.1, range.last.2);
         let in_range = first.is_some_and(|first| day >= first) && last.is_some_and(|last| day <= last);
-        in_range && wiki.is_none_or(|wiki| wiki == code)
+        in_range && range.code.is_none_or(|wiki| wiki == code)
     })
 }
 
 /// Reads a parsed line. Errors are messages without the line number.
 pub fn interpret(literal: Literal, counts: &mut ValueCounts) -> Result<HistoryLine, String> {
     let Literal::Tuple(items) = literal else {
-        return Err("expected a tuple (time, {wiki: figures})".to_owned());
+        return Err(messages::HISTORY_NOT_A_TUPLE.to_owned());
     };
-    let [time, wikis] = <[Literal; 2]>::try_from(items)
-        .map_err(|items| format!("expected a tuple of 2 items (time, dict), found {} items", items.len()))?;
+    let [time, wikis] = <[Literal; 2]>::try_from(items).map_err(|items| messages::history_tuple_length(items.len()))?;
     let taken_at = unix_time(&time)?;
     let Literal::Dict(entries) = wikis else {
-        return Err("the second item must be a dict of wiki figures".to_owned());
+        return Err(messages::HISTORY_NOT_A_DICT.to_owned());
     };
 
     let day = taken_at.date_naive();
     let mut rows = Vec::with_capacity(entries.len());
     for (key, figures) in entries {
         let Literal::Str(code) = key else {
-            return Err(format!("wiki code {key:?} is not a string"));
+            return Err(messages::history_code_not_string(&format!("{key:?}")));
         };
         if code.is_empty() {
-            return Err("empty wiki code".to_owned());
+            return Err(messages::HISTORY_EMPTY_CODE.to_owned());
         }
         let (values, fields) = figures_of(&code, figures, counts)?;
         rows.push(HistoryRow {
@@ -87,13 +106,10 @@ pub fn interpret(literal: Literal, counts: &mut ValueCounts) -> Result<HistoryLi
 
 fn figures_of(code: &str, figures: Literal, counts: &mut ValueCounts) -> Result<([Option<i64>; 8], u8), String> {
     let Literal::Tuple(items) = figures else {
-        return Err(format!("figures of {code:?} are not a tuple"));
+        return Err(messages::history_figures_not_tuple(code));
     };
     if items.len() != 7 && items.len() != 8 {
-        return Err(format!(
-            "figures of {code:?} have {} fields; expected 7 or 8",
-            items.len()
-        ));
+        return Err(messages::history_field_count(code, items.len()));
     }
     let fields = items.len() as u8;
     let mut values = [None; 8];
@@ -111,12 +127,7 @@ fn figures_of(code: &str, figures: Literal, counts: &mut ValueCounts) -> Result<
                 counts.empty_lists += 1;
                 None
             }
-            other => {
-                return Err(format!(
-                    "field {} of {code:?} is {other:?}; expected an integer, None or []",
-                    index + 1
-                ))
-            }
+            other => return Err(messages::history_invalid_value(code, index + 1, &format!("{other:?}"))),
         };
     }
     Ok((values, fields))
@@ -128,12 +139,12 @@ fn unix_time(time: &Literal) -> Result<DateTime<Utc>, String> {
     let micros = match time {
         Literal::Int(seconds) => seconds.checked_mul(1_000_000),
         Literal::Float(text) => decimal_to_micros(text),
-        other => return Err(format!("the time {other:?} is not a number")),
+        other => return Err(messages::history_time_not_number(&format!("{other:?}"))),
     };
     micros
         .and_then(DateTime::<Utc>::from_timestamp_micros)
         .filter(|time| time.timestamp() >= 0)
-        .ok_or_else(|| format!("the time {time:?} is not a Unix time between 1970 and 9999"))
+        .ok_or_else(|| messages::history_time_out_of_range(&format!("{time:?}")))
 }
 
 /// `"1190660100.58"` → 1190660100580000. Exponent notation goes through f64.

@@ -27,7 +27,7 @@ struct Figures {
     taken_at: Option<DateTime<Utc>>,
 }
 
-/// Builds the table `query` asks for, with `today` as the current UTC day.
+/// Builds the table that `query` requests, with `today` as the current UTC day.
 ///
 /// The end of the period is the live counts when `daysago` is 0 and some wiki
 /// has counts, otherwise the last daily row of each wiki on or before

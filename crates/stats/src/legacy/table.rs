@@ -23,7 +23,7 @@ pub struct LegacyFigures {
 }
 
 impl LegacyFigures {
-    /// Every Page: page not at level 0, 2, 3 or 4 (the old tool's q1).
+    /// Returns every Page: page not at level 0, 2, 3 or 4 (the old tool's q1).
     fn q1(&self) -> Option<i64> {
         Some(self.pages? - self.q0? - self.q2? - self.q3? - self.q4?)
     }
@@ -41,7 +41,7 @@ impl LegacyFigures {
         self.q3.unwrap_or(0) + 2 * self.q4.unwrap_or(0)
     }
 
-    /// The eleven numeric columns after the language, percent excluded.
+    /// Returns the ten numeric columns after the language, percent excluded.
     fn columns(&self) -> [Option<i64>; 10] {
         let proofread = self.q3.zip(self.q4).map(|(q3, q4)| q3 + q4);
         [
@@ -151,7 +151,7 @@ pub fn render_table(table: &LegacyTable) -> String {
     html
 }
 
-/// The heading line and the cells of every row, total last.
+/// Returns the heading line and the cells of every row, total last.
 fn table_rows(table: &LegacyTable) -> (String, Vec<Vec<String>>) {
     match table {
         LegacyTable::Counts { as_of, wikis } => {

@@ -23,7 +23,7 @@ pub fn group_thousands(value: i64, separator: &str) -> String {
         grouped.push('-');
     }
     for (index, digit) in digits.chars().enumerate() {
-        if index > 0 && (digits.len() - index) % 3 == 0 {
+        if index > 0 && (digits.len() - index).is_multiple_of(3) {
             grouped.push_str(separator);
         }
         grouped.push(digit);
@@ -31,7 +31,7 @@ pub fn group_thousands(value: i64, separator: &str) -> String {
     grouped
 }
 
-/// The percentage of texts backed by scans, excluding disambiguation pages:
+/// Computes the percentage of texts backed by scans, excluding disambiguation pages:
 /// `with_scans × 100 / (texts − disambiguation)`. `None` when that divisor is 0.
 pub fn percent_with_scans(with_scans: i64, texts: i64, disambiguation: i64) -> Option<f64> {
     let divisor = texts - disambiguation;

@@ -26,7 +26,7 @@ pub struct Series {
     pub values: Vec<Option<f64>>,
 }
 
-/// How the series are drawn.
+/// Drawing style of the series.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Style {
     /// Areas stacked in series order, the first at the bottom. A day on which
@@ -144,7 +144,7 @@ fn max(current: Option<f64>, value: f64) -> Option<f64> {
     Some(current.map_or(value, |current| current.max(value)))
 }
 
-/// The smallest of 1, 2, 2.5 or 5 times a power of ten, times the tick count, at or above `value`.
+/// Returns the smallest of 1, 2, 2.5 or 5 times a power of ten, times the tick count, at or above `value`.
 fn nice_ceiling(value: f64) -> f64 {
     let step = value / VALUE_TICKS;
     let power = 10_f64.powf(step.log10().floor());

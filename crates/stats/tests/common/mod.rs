@@ -26,7 +26,7 @@ fn event(wiki: &str, page_id: i64, rev_id: i64, second: i64, namespace: Namespac
     }
 }
 
-/// A day of events in the order the wiki produced them, covering every kind
+/// Returns a day of events in the order the wiki produced them, covering every kind
 /// of change. Expected counts after all of them: [`scenario_counts`].
 pub fn scenario(wiki: &str) -> Vec<PageEvent> {
     use Namespace::{Main, Other, Page};
@@ -108,7 +108,7 @@ pub fn scenario_counts() -> Counts {
     }
 }
 
-/// A reproducible shuffle (xorshift), so that a failure can be replayed.
+/// Shuffles reproducibly (xorshift), so that a failure can be replayed.
 pub fn shuffled<T: Clone>(items: &[T], seed: u64) -> Vec<T> {
     let mut items = items.to_vec();
     let mut random = seed | 1;
