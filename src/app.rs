@@ -147,17 +147,10 @@ fn ocr_state(
     engines: Option<phetools_ocr::EnginePool>,
 ) -> anyhow::Result<phetools_web::ocr::OcrState> {
     let ocr = &config.ocr;
-    let languages = phetools_ocr::Languages::load(&ocr.tessdata_dir, &ocr.default_language)
-        .with_context(|| format!("cannot list the OCR models in {}", ocr.tessdata_dir.display()))?;
+    let languages = ocr_languages(config)?;
     let fetcher =
         phetools_ocr::ImageFetcher::new(ocr, &config.wiki.user_agent).map_err(|message| anyhow::anyhow!(message))?;
-    let service = phetools_ocr::OcrService::new(
-        state.pool.clone(),
-        state.waiter.clone(),
-        ocr,
-        Arc::new(languages),
-        fetcher,
-    );
+    let service = phetools_ocr::OcrService::new(state.pool.clone(), state.waiter.clone(), ocr, languages, fetcher);
     let limiter =
         phetools_web::ocr::ClientLimiter::new(ocr.rate_limit_per_minute, ocr.rate_limit_burst, ocr.trust_forwarded_for)
             .map(Arc::new);
@@ -166,6 +159,14 @@ fn ocr_state(
         engines,
         limiter,
     })
+}
+
+/// Lists the installed tesseract models and the default one.
+fn ocr_languages(config: &Config) -> anyhow::Result<Arc<phetools_ocr::Languages>> {
+    let ocr = &config.ocr;
+    let languages = phetools_ocr::Languages::load(&ocr.tessdata_dir, &ocr.default_language)
+        .with_context(|| format!("cannot list the OCR models in {}", ocr.tessdata_dir.display()))?;
+    Ok(Arc::new(languages))
 }
 
 /// Builds the handlers of every job kind in this build.
@@ -179,8 +180,8 @@ fn registry(config: &Config, pool: &PgPool, engines: &phetools_ocr::EnginePool) 
         TextLayerStore::new(pool.clone()),
         config.extract.clone(),
     );
-    // Pages without a text layer get an empty hOCR page until an OCR engine
-    // is given with `HocrHandler::with_recognizer`.
+    // Pages without a text layer are read by tesseract on the OCR engine threads.
+    let recognizer = phetools_ocr::HocrRecognizer::new(engines.clone(), ocr_languages(config)?);
     let (wiki_for_jobs, downloader_for_jobs) = (wiki.clone(), downloader.clone());
     let hocr = HocrHandler::new(
         wiki,
@@ -189,7 +190,8 @@ fn registry(config: &Config, pool: &PgPool, engines: &phetools_ocr::EnginePool) 
         HocrStore::new(pool.clone()),
         config.extract.clone(),
         config.hocr.clone(),
-    );
+    )
+    .with_recognizer(Arc::new(recognizer));
 
     let fetcher = phetools_ocr::ImageFetcher::new(&config.ocr, &config.wiki.user_agent)
         .map_err(|message| anyhow::anyhow!(message))

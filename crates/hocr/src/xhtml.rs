@@ -124,24 +124,7 @@ impl Page {
     /// the page image in the page's title, e.g. `Foo.djvu page 3`.
     pub fn to_xhtml(&self, image: &str, lang: &str) -> String {
         let mut out = String::with_capacity(256 + 160 * self.word_count());
-        let lang = escape(lang);
-        out.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-        out.push_str(
-            "<!DOCTYPE html PUBLIC \"-//W3C//DTD XHTML 1.0 Transitional//EN\" \
-             \"http://www.w3.org/TR/xhtml1/DTD/xhtml1-transitional.dtd\">\n",
-        );
-        let _ = writeln!(
-            out,
-            "<html xmlns=\"http://www.w3.org/1999/xhtml\" xml:lang=\"{lang}\" lang=\"{lang}\">"
-        );
-        out.push_str(" <head>\n  <title></title>\n");
-        out.push_str("  <meta http-equiv=\"Content-Type\" content=\"text/html;charset=utf-8\"/>\n");
-        let _ = writeln!(out, "  <meta name=\"ocr-system\" content=\"{OCR_SYSTEM}\"/>");
-        let _ = writeln!(
-            out,
-            "  <meta name=\"ocr-capabilities\" content=\"{OCR_CAPABILITIES}\"/>"
-        );
-        out.push_str(" </head>\n <body>\n");
+        write_head(&mut out, lang, OCR_SYSTEM, OCR_CAPABILITIES);
 
         let page_box = BBox::page(self.width, self.height);
         let _ = write!(
@@ -195,9 +178,51 @@ impl Page {
             }
             out.push_str("   </div>\n");
         }
-        out.push_str("  </div>\n </body>\n</html>\n");
+        out.push_str("  </div>\n");
+        out.push_str(DOCUMENT_END);
         out
     }
+}
+
+/// Closes the `body` and `html` elements [`write_head`] opens.
+const DOCUMENT_END: &str = " </body>\n</html>\n";
+
+/// Wraps an `ocr_page` element written by another OCR system, such as
+/// tesseract's hOCR of one page, in the XHTML document the built pages use.
+/// `ocr_system` and `capabilities` (the hOCR classes and properties it
+/// writes) fill the `ocr-system` and `ocr-capabilities` meta elements.
+pub fn page_document(ocr_page: &str, lang: &str, ocr_system: &str, capabilities: &str) -> String {
+    let mut out = String::with_capacity(512 + ocr_page.len());
+    write_head(&mut out, lang, ocr_system, capabilities);
+    out.push_str(ocr_page);
+    if !ocr_page.ends_with('\n') {
+        out.push('\n');
+    }
+    out.push_str(DOCUMENT_END);
+    out
+}
+
+/// Writes the XML declaration, the doctype, the `head` element and opens `body`.
+fn write_head(out: &mut String, lang: &str, ocr_system: &str, capabilities: &str) {
+    let lang = escape(lang);
+    out.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    out.push_str(
+        "<!DOCTYPE html PUBLIC \"-//W3C//DTD XHTML 1.0 Transitional//EN\" \
+         \"http://www.w3.org/TR/xhtml1/DTD/xhtml1-transitional.dtd\">\n",
+    );
+    let _ = writeln!(
+        out,
+        "<html xmlns=\"http://www.w3.org/1999/xhtml\" xml:lang=\"{lang}\" lang=\"{lang}\">"
+    );
+    out.push_str(" <head>\n  <title></title>\n");
+    out.push_str("  <meta http-equiv=\"Content-Type\" content=\"text/html;charset=utf-8\"/>\n");
+    let _ = writeln!(out, "  <meta name=\"ocr-system\" content=\"{}\"/>", escape(ocr_system));
+    let _ = writeln!(
+        out,
+        "  <meta name=\"ocr-capabilities\" content=\"{}\"/>",
+        escape(capabilities)
+    );
+    out.push_str(" </head>\n <body>\n");
 }
 
 /// Element counters; ids are unique within the page.

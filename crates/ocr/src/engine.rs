@@ -17,10 +17,10 @@ use leptonica_sys::{
 };
 use tesseract_sys::{
     TessBaseAPI, TessBaseAPICreate, TessBaseAPIDelete, TessBaseAPIDetectOrientationScript, TessBaseAPIEnd,
-    TessBaseAPIGetUTF8Text, TessBaseAPIInit2, TessBaseAPIRecognize, TessBaseAPISetImage2, TessBaseAPISetPageSegMode,
-    TessBaseAPISetRectangle, TessBaseAPISetSourceResolution, TessDeleteText, TessMonitorCreate, TessMonitorDelete,
-    TessMonitorSetDeadlineMSecs, TessOcrEngineMode, TessOcrEngineMode_OEM_DEFAULT,
-    TessOcrEngineMode_OEM_TESSERACT_ONLY, TessVersion,
+    TessBaseAPIGetHOCRText, TessBaseAPIGetUTF8Text, TessBaseAPIInit2, TessBaseAPIRecognize, TessBaseAPISetImage2,
+    TessBaseAPISetPageSegMode, TessBaseAPISetRectangle, TessBaseAPISetSourceResolution, TessDeleteText,
+    TessMonitorCreate, TessMonitorDelete, TessMonitorSetDeadlineMSecs, TessOcrEngineMode,
+    TessOcrEngineMode_OEM_DEFAULT, TessOcrEngineMode_OEM_TESSERACT_ONLY, TessVersion,
 };
 
 use crate::messages;
@@ -51,6 +51,9 @@ pub enum EngineError {
     TimedOut(String),
     #[error("{0}")]
     Failed(String),
+    /// The engine threads stopped (a worker shutting down) or one of them died.
+    #[error("{0}")]
+    Unavailable(String),
 }
 
 /// Options of one recognition, as Wikimedia OCR names them.
@@ -62,6 +65,16 @@ pub struct PageOptions {
     pub psm: u8,
     /// Rectangle to read, in image pixels; `None` reads the whole image.
     pub crop: Option<Crop>,
+}
+
+/// What a recognition returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Output {
+    /// UTF-8 lines, as the tesseract command line's `txt` output.
+    Text,
+    /// The `ocr_page` element of tesseract's hOCR (`TessBaseAPIGetHOCRText`
+    /// with page number 0), boxes in pixels of the image given to tesseract.
+    Hocr,
 }
 
 /// A rectangle of an image, in pixels from the top left corner.
@@ -242,6 +255,18 @@ impl Engine {
         dpi: Option<i32>,
         deadline: Duration,
     ) -> Result<String, EngineError> {
+        self.recognize_as(image, options, dpi, deadline, Output::Text)
+    }
+
+    /// Recognises `image` and returns the result in the form `output` names.
+    pub fn recognize_as(
+        &mut self,
+        image: &Image,
+        options: &PageOptions,
+        dpi: Option<i32>,
+        deadline: Duration,
+        output: Output,
+    ) -> Result<String, EngineError> {
         if options.psm > 13 {
             return Err(EngineError::InvalidOptions(messages::invalid_psm(options.psm)));
         }
@@ -278,9 +303,13 @@ impl Engine {
                 EngineError::Failed(messages::recognition_failed(&self.languages))
             });
         }
-        // SAFETY: GetUTF8Text returns a new NUL-terminated string or null; it is freed with TessDeleteText.
+        // SAFETY: both getters read the page just recognised and return a new
+        // NUL-terminated string or null; it is freed with TessDeleteText.
         let text = unsafe {
-            let raw: *mut c_char = TessBaseAPIGetUTF8Text(self.handle);
+            let raw: *mut c_char = match output {
+                Output::Text => TessBaseAPIGetUTF8Text(self.handle),
+                Output::Hocr => TessBaseAPIGetHOCRText(self.handle, 0),
+            };
             if raw.is_null() {
                 return Err(EngineError::Failed(messages::recognition_failed(&self.languages)));
             }

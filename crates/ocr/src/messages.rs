@@ -176,3 +176,7 @@ pub fn too_many_languages(lang: &str, max: usize) -> String {
 pub fn language_fallback(code: &str, default: &str) -> String {
     format!("no OCR model is installed for language {code:?}; the page was read with {default:?}")
 }
+
+pub fn hocr_page_cancelled() -> String {
+    "the OCR of the page was cancelled because the worker is stopping; the hOCR build will run again".to_owned()
+}

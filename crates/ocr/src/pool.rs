@@ -20,7 +20,7 @@ use serde::Serialize;
 use tokio::sync::oneshot;
 use tracing::{debug, info, warn};
 
-use crate::engine::{Engine, EngineError, Image, OrientationDetector, PageOptions};
+use crate::engine::{Engine, EngineError, Image, OrientationDetector, Output, PageOptions};
 use crate::{messages, OcrConfig};
 
 /// Language sets one thread keeps loaded; the least recently used one is ended beyond it.
@@ -30,6 +30,7 @@ const ENGINES_PER_THREAD: usize = 3;
 struct Task {
     image: Bytes,
     options: PageOptions,
+    output: Output,
     reply: oneshot::Sender<Result<PageText, EngineError>>,
 }
 
@@ -104,18 +105,34 @@ impl EnginePool {
 
     /// Recognises one page on the next free engine thread.
     pub async fn recognize(&self, image: Bytes, options: PageOptions) -> Result<PageText, EngineError> {
+        self.submit(image, options, Output::Text).await
+    }
+
+    /// Recognises one page on the next free engine thread and returns the
+    /// `ocr_page` element of its hOCR. Orientation detection is skipped: the
+    /// boxes are pixels of `image` as given, never of a turned copy.
+    pub async fn recognize_hocr(&self, image: Bytes, options: PageOptions) -> Result<PageText, EngineError> {
+        self.submit(image, options, Output::Hocr).await
+    }
+
+    async fn submit(&self, image: Bytes, options: PageOptions, output: Output) -> Result<PageText, EngineError> {
         let (reply, response) = oneshot::channel();
-        let task = Task { image, options, reply };
+        let task = Task {
+            image,
+            options,
+            output,
+            reply,
+        };
         {
             let sender = self.sender.lock().expect("engine pool lock poisoned");
             let sent = sender.as_ref().map(|sender| sender.send(task));
             if !matches!(sent, Some(Ok(()))) {
-                return Err(EngineError::Failed(messages::engine_pool_stopped()));
+                return Err(EngineError::Unavailable(messages::engine_pool_stopped()));
             }
         }
         response
             .await
-            .unwrap_or_else(|_| Err(EngineError::Failed(messages::engine_thread_died())))
+            .unwrap_or_else(|_| Err(EngineError::Unavailable(messages::engine_thread_died())))
     }
 
     /// Stops accepting pages; the threads end after their current page.
@@ -207,7 +224,7 @@ fn run_thread(
             debug!(thread = index, "OCR engine thread stopping");
             return;
         };
-        let result = recognize_page(&settings, &mut engines, counters, &task.image, &task.options);
+        let result = recognize_page(&settings, &mut engines, counters, &task);
         counters.pages.fetch_add(1, Ordering::Relaxed);
         if result.is_err() {
             counters.failures.fetch_add(1, Ordering::Relaxed);
@@ -220,18 +237,18 @@ fn recognize_page(
     settings: &ThreadSettings,
     engines: &mut ThreadEngines,
     counters: &ThreadCounters,
-    bytes: &[u8],
-    options: &PageOptions,
+    task: &Task,
 ) -> Result<PageText, EngineError> {
     let started = Instant::now();
-    let mut image = Image::decode(bytes, settings.max_image_pixels)?;
+    let options = &task.options;
+    let mut image = Image::decode(&task.image, settings.max_image_pixels)?;
     let dpi = image.effective_dpi(settings.default_dpi);
     if dpi.is_none() {
         image.clear_resolution();
     }
 
     let mut quarter_turns = 0;
-    let upright = if settings.detect_orientation && options.crop.is_none() {
+    let upright = if settings.detect_orientation && options.crop.is_none() && task.output == Output::Text {
         let detector = match engines.detector.as_mut() {
             Some(detector) => detector,
             None => engines
@@ -249,7 +266,7 @@ fn recognize_page(
     let page = upright.as_ref().unwrap_or(&image);
 
     let engine = engine_for(settings, engines, counters, &options.languages)?;
-    let text = engine.recognize(page, options, dpi, settings.page_timeout)?;
+    let text = engine.recognize_as(page, options, dpi, settings.page_timeout, task.output)?;
     Ok(PageText {
         text,
         dpi,
