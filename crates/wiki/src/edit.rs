@@ -1,8 +1,9 @@
 //! Page edits that never overwrite someone else's work.
 //!
-//! Every edit names the revision it replaces ([`EditBase`]): MediaWiki then
-//! answers `editconflict` when another edit came in between and the two cannot
-//! be merged, and [`Bot::save_page`] returns [`EditError::Conflict`]. A page
+//! Every edit names the revision it replaces ([`EditBase`]). The page is read
+//! again just before the save, and a newer revision than the base is an
+//! [`EditError::Conflict`]; MediaWiki's own `editconflict` covers an edit that
+//! lands between that read and the save. A page
 //! read as missing is created with `createonly`, a page read as existing is
 //! saved with `nocreate`, so a page created or deleted in between is a
 //! conflict too. The `{{bots}}`/`{{nobots}}` templates of the current text are
@@ -106,7 +107,7 @@ impl Bot {
         let site = self.site().await?;
         let title_text = site.title_text(title);
         let identity = self.identity().await?;
-        self.check_exclusion(title, &title_text, &identity.user).await?;
+        self.check_before_save(title, &title_text, &identity.user, base).await?;
 
         let mut params: Vec<(&str, &str)> = vec![
             ("action", "edit"),
@@ -153,8 +154,29 @@ impl Bot {
         self.save_page(title, text, summary, &base).await
     }
 
-    async fn check_exclusion(&self, title: &Title, title_text: &str, user: &str) -> Result<(), EditError> {
+    /// Reads the current revision, then rejects the edit when the page changed
+    /// since `base` was read or its `{{bots}}`/`{{nobots}}` templates exclude `user`.
+    ///
+    /// MediaWiki alone does not catch every conflict: it compares `basetimestamp`
+    /// with the latest revision's timestamp, which has one-second resolution, and
+    /// it merges edits to other parts of the text without reporting them. Both
+    /// would let a save replace text the job never read.
+    async fn check_before_save(
+        &self,
+        title: &Title,
+        title_text: &str,
+        user: &str,
+        base: &EditBase,
+    ) -> Result<(), EditError> {
         let current = self.read_page(title).await?;
+        let current_revid = current.revision.as_ref().map(|revision| revision.revid);
+        if base.base_revid.is_some() && current_revid != base.base_revid {
+            return Err(EditError::Conflict {
+                domain: self.domain.clone(),
+                title: title_text.to_owned(),
+                base_revid: base.base_revid,
+            });
+        }
         let Some(revision) = &current.revision else {
             return Ok(());
         };
