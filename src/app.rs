@@ -11,13 +11,13 @@ use phetools_matchsplit::jobs::MatchSplitJobs;
 use phetools_queue::{Registry, WorkerPool};
 use phetools_stream::{Rules, StreamConsumer};
 use phetools_textlayer::{TextLayerHandler, TextLayerStore};
-use phetools_wiki::{Credentials, Downloader, WikiBots, WikiClient};
+use phetools_wiki::{Downloader, WikiBots, WikiClient};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{ConnectOptions, Connection, PgPool};
 use tokio::task::JoinSet;
 use tracing::{info, warn};
 
-use crate::config::{Config, Environment, ProcessEnvironment};
+use crate::config::{Config, ProcessEnvironment};
 use crate::shutdown;
 
 /// The rules file compiled into the binary, used when the configured file does not exist
@@ -215,7 +215,7 @@ fn match_split_jobs(
     wiki: Arc<WikiClient>,
     downloader: Downloader,
 ) -> anyhow::Result<MatchSplitJobs> {
-    let credentials = Credentials::from_env(|name| ProcessEnvironment.var(name)).context("invalid bot credentials")?;
+    let credentials = crate::config::bot_credentials(&ProcessEnvironment)?;
     if credentials.is_none() {
         warn!("no bot credentials are set: match, split, extract and verify jobs will fail at their first edit");
     }

@@ -212,12 +212,10 @@ impl Config {
     }
 }
 
-/// Returns the bot credentials: a bot password (`PHETOOLS_BOT_USER` with
+/// Reads the bot credentials: a bot password (`PHETOOLS_BOT_USER` with
 /// `PHETOOLS_BOT_PASSWORD` or `PHETOOLS_BOT_PASSWORD_FILE`) or an OAuth 2 token
-/// (`PHETOOLS_OAUTH_TOKEN` or `PHETOOLS_OAUTH_TOKEN_FILE`); `None` when none is set,
-/// and the wiki client then reads anonymously and cannot edit.
-// NOTE: no command edits yet; Match & Split and the other editing jobs call this.
-#[allow(dead_code)]
+/// (`PHETOOLS_OAUTH_TOKEN` or `PHETOOLS_OAUTH_TOKEN_FILE`). It returns `None`
+/// when none is set, so the wiki client reads anonymously and cannot edit.
 pub fn bot_credentials(environment: &dyn Environment) -> anyhow::Result<Option<Credentials>> {
     Credentials::from_env(|name| environment.var(name)).context("invalid bot credentials")
 }
