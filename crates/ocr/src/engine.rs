@@ -67,7 +67,7 @@ pub struct PageOptions {
     pub crop: Option<Crop>,
 }
 
-/// What a recognition returns.
+/// Output format of a recognition.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Output {
     /// UTF-8 lines, as the tesseract command line's `txt` output.

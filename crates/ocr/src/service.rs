@@ -121,7 +121,7 @@ impl OcrService {
         &self.languages
     }
 
-    /// Answers `request` from the cache, or enqueues it (sharing an identical
+    /// Serves `request` from the cache, or enqueues it (sharing an identical
     /// queued or running job) and waits up to the configured time.
     pub async fn submit(&self, request: &OcrRequest) -> Result<OcrReply, ServiceError> {
         self.submit_with_wait(request, self.wait).await

@@ -30,7 +30,7 @@ const BROADCAST_CAPACITY: usize = 1024;
 const RECONNECT_DELAY_MIN: Duration = Duration::from_millis(500);
 const RECONNECT_DELAY_MAX: Duration = Duration::from_secs(30);
 
-/// What the listener announces to the waiters.
+/// Message from the listener to the waiters.
 #[derive(Debug, Clone, Copy)]
 enum Announcement {
     Finished(JobId),

@@ -1,7 +1,7 @@
 //! Errors of the statistics crate.
 
-/// What can fail in the statistics crate. Each message names what failed, on
-/// which value, and what to do.
+/// Error of the statistics crate. Each message names what failed, on which
+/// value, and what to do.
 #[derive(Debug, thiserror::Error)]
 pub enum StatsError {
     #[error("{0}")]

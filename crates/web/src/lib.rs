@@ -38,7 +38,7 @@ pub struct AppState {
     pub text_layers: TextLayerStore,
     /// Lets requests wait for the job they enqueued.
     pub waiter: JobWaiter,
-    /// Longest wait of a `.php` request of Match & Split, extract or verify for its job.
+    /// Maximum wait of a `.php` request of Match & Split, extract or verify for its job.
     pub legacy_job_wait: Duration,
     /// Answers `/hocr_cgi.py?cmd=hocr`.
     pub hocr: HocrService,

@@ -65,14 +65,15 @@ pub fn legacy_query_too_long(length: usize, limit: usize) -> String {
     format!("the query string has {length} bytes, more than the limit of {limit}; send a shorter request")
 }
 
-/// The text the old front-end sent when its daemon was down.
+/// Formats the text the old front-end sent when its daemon was down.
 pub fn legacy_not_running(endpoint: &str) -> String {
     format!("{endpoint} robot is not running.\n Please try again later.")
 }
-/// Text of `/hocr_cgi.py`'s 400 answer, as the former tool wrote it.
+
+/// Text of `/hocr_cgi.py`'s 400 reply, as the former tool wrote it.
 pub const HOCR_BAD_REQUEST: &str = "400 Bad Request";
 
-/// Text of `/hocr_cgi.py`'s 500 answer, as the former tool wrote it.
+/// Text of `/hocr_cgi.py`'s 500 reply, as the former tool wrote it.
 pub const HOCR_INTERNAL_ERROR: &str = "500 Internal Server Error";
 
 pub fn ocr_not_configured() -> String {

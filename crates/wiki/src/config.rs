@@ -25,7 +25,7 @@ pub struct WikiConfig {
     /// Longest `Retry-After` the client waits for, in seconds. A longer one ends
     /// the retries at once, and the error goes back to the caller.
     pub max_retry_wait_secs: u64,
-    /// Longest sum of the waits between the retries of one request, in seconds.
+    /// Maximum sum of the waits between the retries of one request, in seconds.
     pub max_retry_total_secs: u64,
     /// Limit for one API request, from connecting to the end of the body, in seconds.
     pub request_timeout_secs: u64,
@@ -56,10 +56,10 @@ impl Default for WikiConfig {
             max_retry_wait_secs: 60,
             max_retry_total_secs: 300,
             request_timeout_secs: 30,
-            // One edit every 5 s per wiki. A Match & Split of a 300-page book
-            // then takes 25 minutes, and the bot stays far below the rates at
-            // which bot edits crowd recent changes or the job queue; maxlag
-            // slows it further when the replicas lag.
+            // One edit every 5 s per wiki, so a Match & Split of a 300-page book
+            // takes 25 minutes. The bot then stays far below the rates at which
+            // bot edits crowd recent changes or the job queue, and maxlag slows
+            // it further when the replicas lag.
             edits_per_minute: 12,
             site_refresh_secs: 24 * 3600,
         }

@@ -13,9 +13,9 @@ use crate::client::WikiError;
 pub(crate) struct RetryPolicy {
     /// Retries after the first attempt.
     pub max_retries: u32,
-    /// Longest single wait. A longer `Retry-After` ends the retries at once.
+    /// Maximum single wait. A longer `Retry-After` ends the retries at once.
     pub max_wait: Duration,
-    /// Longest sum of the waits of one request.
+    /// Maximum sum of the waits of one request.
     pub max_total_wait: Duration,
 }
 
