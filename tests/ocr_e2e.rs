@@ -82,15 +82,28 @@ fn huge_png_header() -> Vec<u8> {
     png
 }
 
-/// Starts `phetools <role>` on `database` with images allowed from `image_origin`.
+/// Starts `phetools <role>` on `database` with images allowed from `image_origin`
+/// and no rate limit.
 fn start_role(role: &str, database: &str, image_origin: &str, port: u16) -> ChildGuard {
+    start_role_with_rate_limit(role, database, image_origin, port, 0)
+}
+
+/// Starts `phetools <role>` allowing `per_minute` OCR requests per client and
+/// minute after the default burst; 0 turns the limit off.
+fn start_role_with_rate_limit(
+    role: &str,
+    database: &str,
+    image_origin: &str,
+    port: u16,
+    per_minute: u32,
+) -> ChildGuard {
     let child = Command::new(env!("CARGO_BIN_EXE_phetools"))
         .arg(role)
         .env("DATABASE_URL", database_url_for(database))
         .env("PHETOOLS_LISTEN", format!("127.0.0.1:{port}"))
         .env("PHETOOLS_UPLOAD_HOSTS", image_origin)
         .env("PHETOOLS_OCR_ALLOW_LOOPBACK", "true")
-        .env("PHETOOLS_OCR_RATE_LIMIT", "0")
+        .env("PHETOOLS_OCR_RATE_LIMIT", per_minute.to_string())
         .env("PHETOOLS_WORKERS", "2")
         .env("RUST_LOG", "warn")
         .env_remove("OMP_THREAD_LIMIT")
@@ -297,4 +310,111 @@ async fn legacy_ocr_contract(_pool_options: PgPoolOptions, connect_options: PgCo
         .unwrap()
         .iter()
         .any(|model| model == "eng"));
+}
+
+/// Counts the OCR jobs in the test's database.
+async fn ocr_job_count(pool: &sqlx::PgPool) -> i64 {
+    sqlx::query_scalar("SELECT count(*) FROM job WHERE kind = 'ocr'")
+        .fetch_one(pool)
+        .await
+        .unwrap()
+}
+
+#[sqlx::test(migrations = false)]
+async fn identical_requests_share_one_job(pool_options: PgPoolOptions, connect_options: PgConnectOptions) {
+    let database = connect_options
+        .get_database()
+        .expect("sqlx::test names the database")
+        .to_owned();
+    let image_origin = start_image_server().await;
+    let port = free_loopback_port();
+    let _server = start_role("serve", &database, &image_origin, port);
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    wait_until_serving(&client, &base).await;
+    let pool = pool_options.connect_with(connect_options).await.unwrap();
+
+    // No worker runs yet, so the three requests wait on the queue together.
+    let url = format!(
+        "{base}/ocr.php?cmd=ocr&url={}&lang=en&user=Tester",
+        percent_encode(&format!("{image_origin}{PAGE_PATH}"))
+    );
+    let requests: Vec<_> = (0..3)
+        .map(|_| {
+            let client = client.clone();
+            let url = url.clone();
+            tokio::spawn(async move { fetch(&client, &url).await })
+        })
+        .collect();
+    let started = Instant::now();
+    while ocr_job_count(&pool).await == 0 {
+        assert!(started.elapsed() < DEADLINE, "no OCR job was queued");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // Leaves the other requests time to arrive and find the queued job.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(ocr_job_count(&pool).await, 1, "identical requests must share one job");
+
+    let _worker = start_role("work", &database, &image_origin, free_loopback_port());
+    let mut texts = Vec::new();
+    for request in requests {
+        let reply = request.await.unwrap();
+        let body = reply.json();
+        assert_eq!(body["error"], 0, "{body}");
+        texts.push(body["text"].as_str().unwrap().to_owned());
+    }
+    assert!(texts[0].contains("quick brown dog"), "{}", texts[0]);
+    assert!(texts.iter().all(|text| text == &texts[0]), "{texts:?}");
+    assert_eq!(ocr_job_count(&pool).await, 1);
+}
+
+#[sqlx::test(migrations = false)]
+async fn rate_limit_answers_429(_pool_options: PgPoolOptions, connect_options: PgConnectOptions) {
+    let database = connect_options
+        .get_database()
+        .expect("sqlx::test names the database")
+        .to_owned();
+    let image_origin = start_image_server().await;
+    let port = free_loopback_port();
+    let _server = start_role_with_rate_limit("serve", &database, &image_origin, port, 1);
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    wait_until_serving(&client, &base).await;
+
+    // A foreign host is rejected without a download, so only the limiter is exercised.
+    let legacy = format!("{base}/ocr.php?cmd=ocr&url=https%3A%2F%2Fevil.example%2Fa.jpg&lang=en");
+    let burst = 20; // the default ocr.rate_limit_burst
+    for attempt in 0..burst {
+        let reply = fetch(&client, &legacy).await;
+        assert_eq!(reply.status, 200, "request {attempt} of the burst: {}", reply.body);
+    }
+
+    let limited = fetch(&client, &legacy).await;
+    assert_eq!(limited.status, 429);
+    let retry_after: u64 = limited.header("retry-after").parse().expect("Retry-After in seconds");
+    assert!((1..=60).contains(&retry_after), "Retry-After {retry_after}");
+    assert_eq!(limited.header("access-control-allow-origin"), "*");
+    let body = limited.json();
+    assert_eq!(body["error"], 1, "{body}");
+    assert!(
+        body["text"].as_str().unwrap().starts_with("too many OCR requests"),
+        "{body}"
+    );
+
+    // The JSON API shares the limit. X-Forwarded-For is ignored unless the proxy is trusted.
+    let api = client
+        .get(format!(
+            "{base}/api/v1/ocr?image=https%3A%2F%2Fevil.example%2Fa.jpg&lang=en"
+        ))
+        .header("x-forwarded-for", "203.0.113.7")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(api.status(), 429);
+    assert!(api.headers().contains_key("retry-after"));
+
+    // The limit covers OCR requests only, so ping still succeeds.
+    let ping = fetch(&client, &format!("{base}/ocr.php?cmd=ping")).await;
+    assert_eq!(ping.status, 200);
+    assert_eq!(ping.json()["error"], 0);
 }
