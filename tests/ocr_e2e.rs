@@ -175,19 +175,51 @@ fn percent_encode(value: &str) -> String {
     url::form_urlencoded::byte_serialize(value.as_bytes()).collect()
 }
 
+/// A running `phetools serve` on the test's database and the image server it reads from.
+struct TestServer {
+    database: String,
+    image_origin: String,
+    port: u16,
+    base: String,
+    client: reqwest::Client,
+    _server: ChildGuard,
+}
+
+impl TestServer {
+    /// Starts the image server and `phetools serve` with `per_minute` OCR
+    /// requests allowed per client (0: no limit), and waits until it serves.
+    async fn start(connect_options: &PgConnectOptions, per_minute: u32) -> TestServer {
+        let database = connect_options
+            .get_database()
+            .expect("sqlx::test names the database")
+            .to_owned();
+        let image_origin = start_image_server().await;
+        let port = free_loopback_port();
+        let server = start_role_with_rate_limit("serve", &database, &image_origin, port, per_minute);
+        let base = format!("http://127.0.0.1:{port}");
+        let client = reqwest::Client::new();
+        wait_until_serving(&client, &base).await;
+        TestServer {
+            database,
+            image_origin,
+            port,
+            base,
+            client,
+            _server: server,
+        }
+    }
+
+    /// Starts `phetools work` on the same database.
+    fn start_worker(&self) -> ChildGuard {
+        start_role("work", &self.database, &self.image_origin, free_loopback_port())
+    }
+}
+
 #[sqlx::test(migrations = false)]
 async fn legacy_ocr_contract(_pool_options: PgPoolOptions, connect_options: PgConnectOptions) {
-    let database = connect_options
-        .get_database()
-        .expect("sqlx::test names the database")
-        .to_owned();
-    let image_origin = start_image_server().await;
-    let port = free_loopback_port();
-    let _server = start_role("serve", &database, &image_origin, port);
-    let base = format!("http://127.0.0.1:{port}");
-    let client = reqwest::Client::new();
-    wait_until_serving(&client, &base).await;
-    let _worker = start_role("work", &database, &image_origin, free_loopback_port());
+    let server = TestServer::start(&connect_options, 0).await;
+    let (base, client, image_origin) = (&server.base, &server.client, &server.image_origin);
+    let _worker = server.start_worker();
 
     // C2: ping.
     let ping = fetch(&client, &format!("{base}/ocr.php?cmd=ping")).await;
@@ -296,7 +328,7 @@ async fn legacy_ocr_contract(_pool_options: PgPoolOptions, connect_options: PgCo
 
     // A 10 MB query string is rejected by the HTTP server before any handler reads it.
     let started = Instant::now();
-    let status_line = send_huge_query(port, 10 * 1024 * 1024).await;
+    let status_line = send_huge_query(server.port, 10 * 1024 * 1024).await;
     assert!(
         ["400", "414", "431"].iter().any(|code| status_line.contains(code)),
         "a 10 MB query string was answered with {status_line:?}"
@@ -322,16 +354,8 @@ async fn ocr_job_count(pool: &sqlx::PgPool) -> i64 {
 
 #[sqlx::test(migrations = false)]
 async fn identical_requests_share_one_job(pool_options: PgPoolOptions, connect_options: PgConnectOptions) {
-    let database = connect_options
-        .get_database()
-        .expect("sqlx::test names the database")
-        .to_owned();
-    let image_origin = start_image_server().await;
-    let port = free_loopback_port();
-    let _server = start_role("serve", &database, &image_origin, port);
-    let base = format!("http://127.0.0.1:{port}");
-    let client = reqwest::Client::new();
-    wait_until_serving(&client, &base).await;
+    let server = TestServer::start(&connect_options, 0).await;
+    let (base, client, image_origin) = (&server.base, &server.client, &server.image_origin);
     let pool = pool_options.connect_with(connect_options).await.unwrap();
 
     // No worker runs yet, so the three requests wait on the queue together.
@@ -355,7 +379,7 @@ async fn identical_requests_share_one_job(pool_options: PgPoolOptions, connect_o
     tokio::time::sleep(Duration::from_secs(2)).await;
     assert_eq!(ocr_job_count(&pool).await, 1, "identical requests must share one job");
 
-    let _worker = start_role("work", &database, &image_origin, free_loopback_port());
+    let _worker = server.start_worker();
     let mut texts = Vec::new();
     for request in requests {
         let reply = request.await.unwrap();
@@ -370,16 +394,8 @@ async fn identical_requests_share_one_job(pool_options: PgPoolOptions, connect_o
 
 #[sqlx::test(migrations = false)]
 async fn rate_limit_answers_429(_pool_options: PgPoolOptions, connect_options: PgConnectOptions) {
-    let database = connect_options
-        .get_database()
-        .expect("sqlx::test names the database")
-        .to_owned();
-    let image_origin = start_image_server().await;
-    let port = free_loopback_port();
-    let _server = start_role_with_rate_limit("serve", &database, &image_origin, port, 1);
-    let base = format!("http://127.0.0.1:{port}");
-    let client = reqwest::Client::new();
-    wait_until_serving(&client, &base).await;
+    let server = TestServer::start(&connect_options, 1).await;
+    let (base, client) = (&server.base, &server.client);
 
     // A foreign host is rejected without a download, so only the limiter is exercised.
     let legacy = format!("{base}/ocr.php?cmd=ocr&url=https%3A%2F%2Fevil.example%2Fa.jpg&lang=en");
