@@ -222,7 +222,7 @@ async fn legacy_ocr_contract(_pool_options: PgPoolOptions, connect_options: PgCo
     let _worker = server.start_worker();
 
     // C2: ping.
-    let ping = fetch(&client, &format!("{base}/ocr.php?cmd=ping")).await;
+    let ping = fetch(client, &format!("{base}/ocr.php?cmd=ping")).await;
     assert_eq!(ping.status, 200);
     assert_eq!(ping.header("content-type"), "application/json");
     assert_eq!(ping.header("access-control-allow-origin"), "*");
@@ -235,14 +235,14 @@ async fn legacy_ocr_contract(_pool_options: PgPoolOptions, connect_options: PgCo
 
     // C3: no cmd and cmd=status give the HTML status page.
     for url in [format!("{base}/ocr.php"), format!("{base}/ocr.php?cmd=status")] {
-        let status = fetch(&client, &url).await;
+        let status = fetch(client, &url).await;
         assert_eq!(status.status, 200);
         assert!(status.header("content-type").starts_with("text/html"), "{url}");
         assert!(status.body.contains("OCR service"), "{}", status.body);
     }
 
     // Unknown command.
-    let unknown = fetch(&client, &format!("{base}/ocr.php?cmd=frobnicate")).await;
+    let unknown = fetch(client, &format!("{base}/ocr.php?cmd=frobnicate")).await;
     assert_eq!(unknown.json()["error"], 1);
     assert_eq!(unknown.json()["text"], "unknown command: frobnicate");
 
@@ -260,7 +260,7 @@ async fn legacy_ocr_contract(_pool_options: PgPoolOptions, connect_options: PgCo
         percent_encode(&percent_encode(&page_url)),
     ] {
         let reply = fetch(
-            &client,
+            client,
             &format!("{base}/ocr.php?cmd=ocr&url={encoded}&lang=en&user=Tester"),
         )
         .await;
@@ -284,14 +284,14 @@ async fn legacy_ocr_contract(_pool_options: PgPoolOptions, connect_options: PgCo
 
     // Unknown language: the English model, error 0.
     let fallback = fetch(
-        &client,
+        client,
         &format!("{base}/ocr.php?cmd=ocr&url={page_url}&lang=xx&user=Tester"),
     )
     .await;
     assert_eq!(fallback.json()["error"], 0);
 
     // Invalid UTF-8: error 1 naming the parameter, not pywikibot-breaking error 4.
-    let invalid = fetch(&client, &format!("{base}/ocr.php?cmd=ocr&url=%FF&lang=en")).await;
+    let invalid = fetch(client, &format!("{base}/ocr.php?cmd=ocr&url=%FF&lang=en")).await;
     assert_eq!(invalid.status, 200);
     assert_eq!(invalid.json()["error"], 1);
     assert!(
@@ -308,7 +308,7 @@ async fn legacy_ocr_contract(_pool_options: PgPoolOptions, connect_options: PgCo
         (format!("{image_origin}/wikipedia/commons/huge.png"), "20000×20000"),
     ] {
         let reply = fetch(
-            &client,
+            client,
             &format!("{base}/ocr.php?cmd=ocr&url={}&lang=en", percent_encode(&url)),
         )
         .await;
@@ -319,9 +319,9 @@ async fn legacy_ocr_contract(_pool_options: PgPoolOptions, connect_options: PgCo
     }
 
     // The JSON API rejects a non-language with 400.
-    let bad_lang = fetch(&client, &format!("{base}/api/v1/ocr?image={page_url}&lang=../../etc")).await;
+    let bad_lang = fetch(client, &format!("{base}/api/v1/ocr?image={page_url}&lang=../../etc")).await;
     assert_eq!(bad_lang.status, 400, "{}", bad_lang.body);
-    let api = fetch(&client, &format!("{base}/api/v1/ocr?image={page_url}&langs[]=en")).await;
+    let api = fetch(client, &format!("{base}/api/v1/ocr?image={page_url}&langs[]=en")).await;
     assert_eq!(api.status, 200, "{}", api.body);
     assert_eq!(api.json()["text"], Value::String(texts[0].clone()));
     assert_eq!(api.json()["cached"], true);
@@ -335,7 +335,7 @@ async fn legacy_ocr_contract(_pool_options: PgPoolOptions, connect_options: PgCo
     );
     assert!(started.elapsed() < Duration::from_secs(10));
 
-    let status = fetch(&client, &format!("{base}/api/v1/ocr/languages")).await;
+    let status = fetch(client, &format!("{base}/api/v1/ocr/languages")).await;
     assert_eq!(status.status, 200);
     assert!(status.json()["installed"]
         .as_array()
@@ -401,11 +401,11 @@ async fn rate_limit_answers_429(_pool_options: PgPoolOptions, connect_options: P
     let legacy = format!("{base}/ocr.php?cmd=ocr&url=https%3A%2F%2Fevil.example%2Fa.jpg&lang=en");
     let burst = 20; // the default ocr.rate_limit_burst
     for attempt in 0..burst {
-        let reply = fetch(&client, &legacy).await;
+        let reply = fetch(client, &legacy).await;
         assert_eq!(reply.status, 200, "request {attempt} of the burst: {}", reply.body);
     }
 
-    let limited = fetch(&client, &legacy).await;
+    let limited = fetch(client, &legacy).await;
     assert_eq!(limited.status, 429);
     let retry_after: u64 = limited.header("retry-after").parse().expect("Retry-After in seconds");
     assert!((1..=60).contains(&retry_after), "Retry-After {retry_after}");
@@ -430,7 +430,7 @@ async fn rate_limit_answers_429(_pool_options: PgPoolOptions, connect_options: P
     assert!(api.headers().contains_key("retry-after"));
 
     // The limit covers OCR requests only, so ping still succeeds.
-    let ping = fetch(&client, &format!("{base}/ocr.php?cmd=ping")).await;
+    let ping = fetch(client, &format!("{base}/ocr.php?cmd=ping")).await;
     assert_eq!(ping.status, 200);
     assert_eq!(ping.json()["error"], 0);
 }
