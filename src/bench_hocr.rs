@@ -4,9 +4,9 @@
 //! (one database round trip) under the same load.
 
 use std::path::PathBuf;
-use std::process::Command;
 
-use anyhow::{bail, Context};
+use crate::bench_wrk::{wait_for_server, PacedLoad};
+use anyhow::Context;
 use phetools_hocr::{build_book, HocrConfig, HocrStore};
 use phetools_textlayer::{FileKind, TextLayer, TextLayerStore};
 use phetools_wiki::{FileInfo, Repository};
@@ -26,11 +26,11 @@ pub struct HocrBenchArgs {
     /// Rounds of the build measurement; the best is kept.
     #[arg(long, default_value_t = 3)]
     pub hocr_rounds: u32,
-    /// Requests per second that wrk aims at, paced by a Lua delay per connection.
+    /// Requests per second that wrk aims at, at least. Each connection is paced by a Lua delay.
     #[arg(long, default_value_t = 500)]
     pub hocr_rate: u32,
     /// Connections wrk keeps open.
-    #[arg(long, default_value_t = 10)]
+    #[arg(long, default_value_t = 12)]
     pub hocr_connections: u32,
     /// Duration of each wrk run, in seconds.
     #[arg(long, default_value_t = 20)]
@@ -62,18 +62,25 @@ pub async fn run(pool: &PgPool, args: &HocrBenchArgs) -> anyhow::Result<()> {
     ));
     wait_for_server(address).await?;
 
-    let delay_ms = (1000 * args.hocr_connections / args.hocr_rate.max(1)).max(1);
+    let load = PacedLoad {
+        rate: args.hocr_rate,
+        connections: args.hocr_connections,
+        seconds: args.hocr_seconds,
+    };
     println!(
-        "\n/hocr_cgi.py cache hits under load: wrk, {} connections, each pausing {delay_ms} ms between requests \
-         (aim: {} requests/s), {} s per run (target: p99 at most 5 ms at 500 requests/s)",
-        args.hocr_connections, args.hocr_rate, args.hocr_seconds
+        "\n/hocr_cgi.py cache hits under load: {} (target: p99 at most 5 ms at 500 requests/s)",
+        load.describe()
     );
     println!("| route | requests/s achieved | p50 | p90 | p99 | errors |");
     println!("|---|---:|---:|---:|---:|---:|");
     let base = format!("http://{address}");
-    let healthz = wrk(&base, "/healthz", None, delay_ms, args)?;
+    let healthz = load.run(&base, "/healthz", None)?;
     println!("| /healthz (baseline: one SELECT 1) | {healthz} |");
-    let hocr = wrk(&base, "/hocr_cgi.py", Some(page_count), delay_ms, args)?;
+    let request = format!(
+        "local page = 0\nrequest = function()\n  page = page % {page_count} + 1\n  \
+         return wrk.format(\"GET\", \"/hocr_cgi.py?cmd=hocr&lang=en&book={BENCH_FILE}/\" .. page)\nend\n"
+    );
+    let hocr = load.run(&base, "/hocr_cgi.py", Some(&request))?;
     println!("| /hocr_cgi.py?cmd=hocr, pages 1 to {page_count} in turn | {hocr} |");
 
     shutdown.cancel();
@@ -119,60 +126,4 @@ async fn seed(pool: &PgPool, args: &HocrBenchArgs) -> anyhow::Result<u32> {
 fn sha1_hex(bytes: &[u8]) -> String {
     use sha1::Digest;
     hex::encode(sha1::Sha1::digest(bytes))
-}
-
-async fn wait_for_server(address: std::net::SocketAddr) -> anyhow::Result<()> {
-    for _ in 0..100 {
-        if tokio::net::TcpStream::connect(address).await.is_ok() {
-            return Ok(());
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    bail!("the benchmark web server did not start on {address}")
-}
-
-/// Runs wrk against `path` and returns the table cells: achieved rate, p50,
-/// p90, p99 and errors. With `pages`, the requests ask for pages 1 to `pages`
-/// of the benchmark book in turn.
-fn wrk(base: &str, path: &str, pages: Option<u32>, delay_ms: u32, args: &HocrBenchArgs) -> anyhow::Result<String> {
-    let request = match pages {
-        Some(pages) => format!(
-            "local page = 0\nrequest = function()\n  page = page % {pages} + 1\n  \
-             return wrk.format(\"GET\", \"{path}?cmd=hocr&lang=en&book={BENCH_FILE}/\" .. page)\nend\n"
-        ),
-        None => String::new(),
-    };
-    let script = format!("{request}function delay()\n  return {delay_ms}\nend\n");
-    let directory = tempfile::tempdir()?;
-    let script_path = directory.path().join("pace.lua");
-    std::fs::write(&script_path, script)?;
-    let output = Command::new("wrk")
-        .args(["-t", "2", "-c", &args.hocr_connections.to_string()])
-        .args(["-d", &format!("{}s", args.hocr_seconds), "--latency", "-s"])
-        .arg(&script_path)
-        .arg(format!("{base}{path}"))
-        .output()
-        .context("cannot run wrk; install it (Debian package wrk)")?;
-    let text = String::from_utf8_lossy(&output.stdout);
-    if !output.status.success() {
-        bail!("wrk failed: {text} {}", String::from_utf8_lossy(&output.stderr));
-    }
-    let field = |prefix: &str| {
-        text.lines()
-            .map(str::trim)
-            .find_map(|line| line.strip_prefix(prefix))
-            .map(|rest| rest.split_whitespace().next().unwrap_or("?").to_owned())
-            .unwrap_or_else(|| "?".to_owned())
-    };
-    let errors = text
-        .lines()
-        .find(|line| line.contains("Non-2xx") || line.contains("Socket errors"))
-        .map_or("0".to_owned(), |line| line.trim().to_owned());
-    Ok(format!(
-        "{} | {} | {} | {} | {errors}",
-        field("Requests/sec:"),
-        field("50%"),
-        field("90%"),
-        field("99%")
-    ))
 }

@@ -19,6 +19,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
 
+use crate::bench_wrk::{wait_for_server, PacedLoad};
 use crate::config::{Config, ProcessEnvironment};
 
 /// Arguments of `phetools bench-ocr`.
@@ -40,8 +41,11 @@ pub struct BenchOcrArgs {
     #[arg(long, default_value_t = 10)]
     pub wrk_seconds: u32,
     /// Open connections of the wrk run.
-    #[arg(long, default_value_t = 10)]
+    #[arg(long, default_value_t = 12)]
     pub wrk_connections: u32,
+    /// Requests per second the wrk run aims at, at least.
+    #[arg(long, default_value_t = 500)]
+    pub wrk_rate: u32,
     /// Run orientation detection (OSD) before each page in the service, which the
     /// command line does not do by default.
     #[arg(long)]
@@ -112,13 +116,35 @@ async fn run_in(options: PgConnectOptions, args: &BenchOcrArgs) -> anyhow::Resul
         "| tesseract CLI, one process per page, default threading | {cli_default:.3} | {:.2} |",
         cli_default / cli_single
     );
-    println!("| service, 1 engine thread | {service_one:.3} | {:.2} (target ≥ 1.1 of the first row; {:.2} of the second, target ≥ 4) |", service_one / cli_single, service_one / cli_default);
+    println!(
+        "| service, 1 engine thread | {service_one:.3} | {:.2} (target ≥ 1.1 of the first row); {:.2} of the second |",
+        service_one / cli_single,
+        service_one / cli_default
+    );
     println!(
         "| service, 2 engine threads | {service_two:.3} | {:.2} of 1 thread (target ≥ 1.9) |",
         service_two / service_one
     );
+    // The old tool ran one command line at a time over every core through
+    // OpenMP. The service's default starts one engine thread per CPU, so both
+    // set-ups use the whole machine.
+    let cpus = phetools_ocr::OcrConfig::default().effective_engine_threads();
+    let service_default = match cpus {
+        1 => service_one,
+        2 => service_two,
+        _ => service_pages_per_second(&pool, &origin, bytes.len(), &args.lang, args.pages, cpus, osd).await?,
+    };
+    println!(
+        "| service, default configuration ({cpus} engine threads, one per CPU) | {service_default:.3} | {:.2} of the second row (target ≥ 4) |",
+        service_default / cli_default
+    );
 
-    cache_hit_latency(&pool, &origin, &args.lang, args.wrk_seconds, args.wrk_connections).await?;
+    let load = PacedLoad {
+        rate: args.wrk_rate,
+        connections: args.wrk_connections,
+        seconds: args.wrk_seconds,
+    };
+    cache_hit_latency(&pool, &origin, load).await?;
     peak_memory(&bytes[0], &args.lang, args.memory_pages).await?;
     pool.close().await;
     Ok(())
@@ -241,14 +267,12 @@ async fn service_pages_per_second(
     Ok(pages as f64 / elapsed.as_secs_f64())
 }
 
-/// Runs the web server with one cached page and measures `/ocr.php` cache hits with wrk.
-async fn cache_hit_latency(
-    pool: &PgPool,
-    origin: &str,
-    lang: &str,
-    seconds: u32,
-    connections: u32,
-) -> anyhow::Result<()> {
+/// Wiki language code of the cached page, as gadgets send it.
+const CACHED_PAGE_LANG: &str = "en";
+
+/// Runs the web server with one cached page and measures `/ocr.php` cache hits
+/// under paced wrk load, beside `/healthz` under the same load.
+async fn cache_hit_latency(pool: &PgPool, origin: &str, load: PacedLoad) -> anyhow::Result<()> {
     let mut config = ocr_config(1, false);
     config.allowed_origins = vec![origin.to_owned()];
     config.rate_limit_per_minute = 0;
@@ -265,7 +289,7 @@ async fn cache_hit_latency(
     let page_url = format!("{origin}/img/0");
     let request = phetools_ocr::service::OcrRequest {
         url: page_url.clone(),
-        lang: "en".to_owned(),
+        lang: CACHED_PAGE_LANG.to_owned(),
         ..Default::default()
     };
     OcrCache::new(pool.clone())
@@ -281,36 +305,23 @@ async fn cache_hit_latency(
     drop(listener);
     let shutdown = CancellationToken::new();
     let server = tokio::spawn(phetools_web::serve(address, state, shutdown.clone()));
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    wait_for_server(address).await?;
 
-    let target = format!("http://{address}/ocr.php?cmd=ocr&lang={lang}&user=bench&url={page_url}");
-    let _ = lang;
-    let output = Command::new("wrk")
-        .args([
-            "-t",
-            "2",
-            "-c",
-            &connections.to_string(),
-            "-d",
-            &format!("{seconds}s"),
-            "--latency",
-        ])
-        .arg(&target)
-        .output()
-        .context("cannot run wrk; install the Debian package wrk")?;
+    println!(
+        "\n/ocr.php cache hits under load: {} (target: p99 at most 5 ms at 500 requests/s)",
+        load.describe()
+    );
+    println!("| route | requests/s achieved | p50 | p90 | p99 | errors |");
+    println!("|---|---:|---:|---:|---:|---:|");
+    let base = format!("http://{address}");
+    let healthz = load.run(&base, "/healthz", None)?;
+    println!("| /healthz (baseline: one SELECT 1) | {healthz} |");
+    let path = format!("/ocr.php?cmd=ocr&lang={CACHED_PAGE_LANG}&user=bench&url={page_url}");
+    let hits = load.run(&base, &path, None)?;
+    println!("| /ocr.php?cmd=ocr, one cached page | {hits} |");
+
     shutdown.cancel();
-    let _ = server.await;
-    let report = String::from_utf8_lossy(&output.stdout);
-    println!("cache hits on /ocr.php, wrk with {connections} connections for {seconds} s:");
-    for line in report.lines() {
-        let trimmed = line.trim_start();
-        if ["50%", "90%", "99%", "Requests/sec", "Latency", "requests in", "Non-2xx"]
-            .iter()
-            .any(|prefix| trimmed.starts_with(prefix) || trimmed.contains(prefix))
-        {
-            println!("  {trimmed}");
-        }
-    }
+    server.await.context("the web server task panicked")??;
     Ok(())
 }
 

@@ -169,8 +169,8 @@ impl Config {
 
     fn apply_ocr_environment(&mut self, environment: &dyn Environment) -> anyhow::Result<()> {
         if let Some(threads) = environment.var("PHETOOLS_OCR_THREADS") {
-            self.ocr.engine_threads = threads.parse().ok().filter(|threads| *threads >= 1).with_context(|| {
-                format!("invalid PHETOOLS_OCR_THREADS {threads:?}: expected a whole number of at least 1")
+            self.ocr.engine_threads = threads.parse().ok().with_context(|| {
+                format!("invalid PHETOOLS_OCR_THREADS {threads:?}: expected a whole number, 0 for one per CPU")
             })?;
         }
         if let Some(path) = environment.var("PHETOOLS_TESSDATA_DIR") {

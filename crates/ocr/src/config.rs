@@ -9,7 +9,9 @@ use serde::{Deserialize, Serialize};
 #[serde(default, deny_unknown_fields)]
 pub struct OcrConfig {
     /// Engine threads of a worker process, so pages recognised at the same time.
-    /// Each thread runs one tesseract engine limited to one OpenMP thread.
+    /// Each thread runs one tesseract engine limited to one OpenMP thread. 0
+    /// starts one per CPU the process may use (its cgroup quota included), see
+    /// [`OcrConfig::effective_engine_threads`].
     pub engine_threads: usize,
     /// Pages an engine recognises before it is ended and created again, which
     /// returns the memory tesseract keeps between pages.
@@ -59,10 +61,21 @@ pub struct OcrConfig {
     pub trust_forwarded_for: bool,
 }
 
+impl OcrConfig {
+    /// Returns the number of engine threads to start: `engine_threads`, or one
+    /// per available CPU when it is 0.
+    pub fn effective_engine_threads(&self) -> usize {
+        match self.engine_threads {
+            0 => std::thread::available_parallelism().map_or(1, |cpus| cpus.get()),
+            threads => threads,
+        }
+    }
+}
+
 impl Default for OcrConfig {
     fn default() -> Self {
         OcrConfig {
-            engine_threads: 1,
+            engine_threads: 0,
             pages_per_engine: 200,
             page_timeout_secs: 120,
             tessdata_dir: PathBuf::from("/usr/share/tesseract-ocr/5/tessdata"),

@@ -78,9 +78,9 @@ pub struct EnginePool {
 }
 
 impl EnginePool {
-    /// Starts `config.engine_threads` threads.
+    /// Starts [`OcrConfig::effective_engine_threads`] threads.
     pub fn start(config: &OcrConfig) -> std::io::Result<EnginePool> {
-        let threads = config.engine_threads.max(1);
+        let threads = config.effective_engine_threads();
         let (sender, receiver) = mpsc::channel::<Task>();
         let receiver = Arc::new(Mutex::new(receiver));
         let counters: Arc<Vec<ThreadCounters>> = Arc::new((0..threads).map(|_| ThreadCounters::default()).collect());
