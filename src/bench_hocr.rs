@@ -67,15 +67,8 @@ pub async fn run(pool: &PgPool, args: &HocrBenchArgs) -> anyhow::Result<()> {
         connections: args.hocr_connections,
         seconds: args.hocr_seconds,
     };
-    println!(
-        "\n/hocr_cgi.py cache hits under load: {} (target: p99 at most 5 ms at 500 requests/s)",
-        load.describe()
-    );
-    println!("| route | requests/s achieved | p50 | p90 | p99 | errors |");
-    println!("|---|---:|---:|---:|---:|---:|");
     let base = format!("http://{address}");
-    let healthz = load.run(&base, "/healthz", None)?;
-    println!("| /healthz (baseline: one SELECT 1) | {healthz} |");
+    load.print_baseline("/hocr_cgi.py", &base)?;
     let request = format!(
         "local page = 0\nrequest = function()\n  page = page % {page_count} + 1\n  \
          return wrk.format(\"GET\", \"/hocr_cgi.py?cmd=hocr&lang=en&book={BENCH_FILE}/\" .. page)\nend\n"

@@ -307,15 +307,8 @@ async fn cache_hit_latency(pool: &PgPool, origin: &str, load: PacedLoad) -> anyh
     let server = tokio::spawn(phetools_web::serve(address, state, shutdown.clone()));
     wait_for_server(address).await?;
 
-    println!(
-        "\n/ocr.php cache hits under load: {} (target: p99 at most 5 ms at 500 requests/s)",
-        load.describe()
-    );
-    println!("| route | requests/s achieved | p50 | p90 | p99 | errors |");
-    println!("|---|---:|---:|---:|---:|---:|");
     let base = format!("http://{address}");
-    let healthz = load.run(&base, "/healthz", None)?;
-    println!("| /healthz (baseline: one SELECT 1) | {healthz} |");
+    load.print_baseline("/ocr.php", &base)?;
     let path = format!("/ocr.php?cmd=ocr&lang={CACHED_PAGE_LANG}&user=bench&url={page_url}");
     let hits = load.run(&base, &path, None)?;
     println!("| /ocr.php?cmd=ocr, one cached page | {hits} |");

@@ -37,6 +37,20 @@ impl PacedLoad {
         )
     }
 
+    /// Prints the heading of a cache-hit table for `route` and its first row:
+    /// `/healthz` (one `SELECT 1`) under the same load, the baseline.
+    pub fn print_baseline(&self, route: &str, base: &str) -> anyhow::Result<()> {
+        println!(
+            "\n{route} cache hits under load: {} (target: p99 at most 5 ms at 500 requests/s)",
+            self.describe()
+        );
+        println!("| route | requests/s achieved | p50 | p90 | p99 | errors |");
+        println!("|---|---:|---:|---:|---:|---:|");
+        let healthz = self.run(base, "/healthz", None)?;
+        println!("| /healthz (baseline: one SELECT 1) | {healthz} |");
+        Ok(())
+    }
+
     /// Runs wrk against `base` + `path` and returns the table cells: achieved
     /// rate, p50, p90, p99 and errors. `request` is an optional Lua `request()`
     /// function that varies the request path.
