@@ -12,6 +12,7 @@ mod match_split;
 mod messages;
 pub mod ocr;
 mod routes;
+mod stats_api;
 mod stats_routes;
 mod status_page;
 
@@ -95,7 +96,14 @@ pub fn router(state: AppState) -> Router {
         .route("/split", post(match_split::post_split))
         .route("/extract", post(match_split::post_extract))
         .route("/verify", post(match_split::post_verify))
-        .route("/stats", get(stats_routes::counts))
+        .route("/stats", get(stats_api::counts))
+        .route("/stats/daily", get(stats_api::family_daily))
+        .route("/stats/transitions", get(stats_api::family_transitions))
+        .route("/stats/diff", get(stats_api::differences))
+        .route("/stats/{wiki}", get(stats_api::wiki_counts))
+        .route("/stats/{wiki}/daily", get(stats_api::wiki_daily))
+        .route("/stats/{wiki}/transitions", get(stats_api::wiki_transitions))
+        .route("/stats/{wiki}/not-transcluded", get(stats_api::wiki_not_transcluded))
         .fallback(routes::api_not_found)
         .method_not_allowed_fallback(routes::api_method_not_allowed)
         .layer(CorsLayer::new().allow_origin(Any).allow_methods(Any).allow_headers(Any));
@@ -112,6 +120,16 @@ pub fn router(state: AppState) -> Router {
             "/statistics.php",
             get(stats_routes::statistics_php).layer(CorsLayer::new().allow_origin(Any)),
         )
+        .route("/", get(stats_routes::index_html))
+        .route("/index.html", get(stats_routes::index_html))
+        .route("/stats", get(stats_routes::overview))
+        .route("/stats/{wiki}", get(stats_routes::wiki_page))
+        .route("/stats.html", get(stats_routes::stats_html))
+        .route("/transclusions.html", get(stats_routes::transclusions_html))
+        .route("/graphs/{name}", get(stats_routes::graph))
+        .route("/graphs/thumb/{name}", get(stats_routes::graph_thumbnail))
+        .route("/not_transcluded/", get(stats_routes::not_transcluded_directory))
+        .route("/not_transcluded/{file}", get(stats_routes::not_transcluded_page))
         .nest("/api/v1", api)
         .layer(TraceLayer::new_for_http())
         .with_state(state)
