@@ -4,6 +4,7 @@
 //! Routes under `/api/` return JSON with `Access-Control-Allow-Origin: *`, because
 //! on-wiki gadgets call them from the browser.
 
+mod bench;
 mod error;
 mod hocr_cgi;
 mod html;
@@ -29,6 +30,7 @@ use tokio_util::sync::CancellationToken;
 use tower_http::cors::{Any, CorsLayer};
 use tower_http::trace::TraceLayer;
 
+pub use bench::{bench_pages, PageTiming};
 pub use error::AppError;
 
 /// Shared state of the request handlers.

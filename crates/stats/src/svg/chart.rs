@@ -237,10 +237,12 @@ fn axes(svg: &mut String, chart: &Chart, scale: &Scale) {
     for tick in 0..=DATE_TICKS {
         let day = first_day + chrono::Duration::days(span * tick / DATE_TICKS);
         let x = scale.x(day);
+        // The last label ends at its gridline, because the right margin is too narrow to centre a date on it.
+        let anchor = if tick == DATE_TICKS { "end" } else { "middle" };
         let _ = writeln!(
             svg,
             "<line x1=\"{x:.1}\" y1=\"{TOP:.1}\" x2=\"{x:.1}\" y2=\"{:.1}\"/>\
-             <text x=\"{x:.1}\" y=\"{:.1}\" text-anchor=\"middle\" stroke=\"none\" fill=\"#333333\">{}</text>",
+             <text x=\"{x:.1}\" y=\"{:.1}\" text-anchor=\"{anchor}\" stroke=\"none\" fill=\"#333333\">{}</text>",
             HEIGHT - BOTTOM,
             HEIGHT - BOTTOM + 16.0,
             day.format("%Y-%m-%d")
