@@ -3,10 +3,12 @@
 //! the same run on the same data.
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use anyhow::Context;
 use chrono::Utc;
 use phetools_stats::history::{import_history, read_history, PHETOOLS_SOURCE};
+use phetools_web::page_cache::{PageCache, PAGE_CACHE_TTL};
 use sqlx::PgPool;
 
 /// Arguments of the statistics pages measurement.
@@ -82,23 +84,31 @@ pub async fn run(pool: &PgPool, args: &StatsPagesBenchArgs) -> anyhow::Result<()
         imported.rows
     );
     println!("baselines: /healthz (one query) and /statistics.php (the legacy table), measured in the same run");
-    println!("| path | requests | median ms | mean ms | bytes | median / /statistics.php |");
-    println!("|---|---:|---:|---:|---:|---:|");
-    let state = phetools_web::AppState::new(pool.clone());
-    let timings = phetools_web::bench_pages(state, &PATHS, args.page_requests.max(1)).await?;
-    let baseline = timings
+    println!(
+        "rendered: every request reads and draws (page cache off); cached: served from the \
+         {} s page cache after the first request",
+        PAGE_CACHE_TTL.as_secs()
+    );
+    println!("| path | requests | rendered median ms | rendered mean ms | rendered / /statistics.php | cached median ms | bytes |");
+    println!("|---|---:|---:|---:|---:|---:|---:|");
+    let requests = args.page_requests.max(1);
+    let uncached = phetools_web::AppState::new(pool.clone()).with_page_cache(PageCache::new(Duration::ZERO));
+    let rendered = phetools_web::bench_pages(uncached, &PATHS, requests).await?;
+    let cached = phetools_web::bench_pages(phetools_web::AppState::new(pool.clone()), &PATHS, requests).await?;
+    let baseline = rendered
         .iter()
         .find(|timing| timing.path == "/statistics.php")
         .map_or(f64::NAN, |timing| timing.median_ms);
-    for timing in &timings {
+    for (timing, cached) in rendered.iter().zip(&cached) {
         println!(
-            "| {} | {} | {:.2} | {:.2} | {} | {:.2} |",
+            "| {} | {} | {:.2} | {:.2} | {:.2} | {:.3} | {} |",
             timing.path,
             timing.requests,
             timing.median_ms,
             timing.mean_ms,
-            timing.bytes,
-            timing.median_ms / baseline
+            timing.median_ms / baseline,
+            cached.median_ms,
+            timing.bytes
         );
     }
     Ok(())

@@ -12,6 +12,7 @@ pub mod legacy;
 mod match_split;
 mod messages;
 pub mod ocr;
+pub mod page_cache;
 mod routes;
 mod stats_api;
 mod stats_routes;
@@ -47,6 +48,8 @@ pub struct AppState {
     pub hocr: HocrService,
     /// OCR, when this server has it configured.
     pub ocr: Option<ocr::OcrState>,
+    /// Rendered statistics pages and graphs, served again for a minute.
+    pub stats_pages: page_cache::PageCache,
 }
 
 impl AppState {
@@ -66,6 +69,7 @@ impl AppState {
                 Duration::from_secs(hocr.failed_build_retry_secs),
             ),
             ocr: None,
+            stats_pages: page_cache::PageCache::default(),
             pool,
         }
     }
@@ -73,6 +77,12 @@ impl AppState {
     /// Adds the OCR routes' state.
     pub fn with_ocr(mut self, ocr: ocr::OcrState) -> Self {
         self.ocr = Some(ocr);
+        self
+    }
+
+    /// Replaces the cache of statistics pages, such as with one that keeps nothing.
+    pub fn with_page_cache(mut self, cache: page_cache::PageCache) -> Self {
+        self.stats_pages = cache;
         self
     }
 

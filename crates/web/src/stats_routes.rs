@@ -2,6 +2,9 @@
 //! `stats.html`, `transclusions.html`, `index.html`, the old graph files and
 //! `not_transcluded/<code>.html`, and the new `/stats` and `/stats/{wiki}`.
 
+use std::sync::Arc;
+
+use axum::body::{Body, Bytes};
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
@@ -29,9 +32,30 @@ pub async fn statistics_php(State(state): State<AppState>, RawQuery(query): RawQ
 }
 
 /// `GET /stats`: every wiki's current counts and the family's charts.
-pub async fn overview(State(state): State<AppState>) -> Result<Html<String>, AppError> {
-    let overview = report::load_overview(&state.pool).await.map_err(stats_error)?;
-    Ok(Html(report::render_overview(&overview)))
+pub async fn overview(State(state): State<AppState>) -> Result<Response, AppError> {
+    let page = state
+        .stats_pages
+        .get_or_render("/stats", async {
+            let overview = report::load_overview(&state.pool).await.map_err(stats_error)?;
+            Ok::<_, AppError>(report::render_overview(&overview))
+        })
+        .await?;
+    Ok(html_response(page))
+}
+
+/// Sends a cached page without copying it.
+fn html_response(page: Arc<String>) -> Response {
+    let body = Body::from(Bytes::from_owner(ArcText(page)));
+    ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], body).into_response()
+}
+
+/// A shared page as the bytes of a response body.
+struct ArcText(Arc<String>);
+
+impl AsRef<[u8]> for ArcText {
+    fn as_ref(&self) -> &[u8] {
+        self.0.as_bytes()
+    }
 }
 
 /// `GET /stats/{wiki}`, where `{wiki}` is a database name, a code or a domain.
@@ -40,8 +64,15 @@ pub async fn wiki_page(State(state): State<AppState>, Path(raw): Path<String>) -
         Ok(wiki) => wiki,
         Err(not_found) => return Ok(not_found),
     };
-    let wiki_report = report::load_wiki_report(&state.pool, wiki).await.map_err(stats_error)?;
-    Ok(Html(report::render_wiki_report(&wiki_report)).into_response())
+    let key = format!("/stats/{}", wiki.wiki);
+    let page = state
+        .stats_pages
+        .get_or_render(&key, async {
+            let wiki_report = report::load_wiki_report(&state.pool, wiki).await.map_err(stats_error)?;
+            Ok::<_, AppError>(report::render_wiki_report(&wiki_report))
+        })
+        .await?;
+    Ok(html_response(page))
 }
 
 /// Finds the wiki of a page URL; a malformed or unknown name gets the 404 page.
@@ -95,9 +126,15 @@ async fn graph_response(state: &AppState, name: &str, width: f64) -> Result<Resp
     let Some(graph) = LegacyGraph::parse(name) else {
         return Ok(not_found_page(&messages::unknown_graph(name)));
     };
-    let svg = report::render_legacy_graph(&state.pool, &graph, width)
-        .await
-        .map_err(stats_error)?;
+    let key = format!("/graphs/{width}/{name}");
+    let svg = state
+        .stats_pages
+        .get_or_render(&key, async {
+            report::render_legacy_graph(&state.pool, &graph, width)
+                .await
+                .map_err(stats_error)
+        })
+        .await?;
     let stem = name.rsplit_once('.').map_or(name, |(stem, _)| stem);
     let disposition = HeaderValue::from_str(&format!("inline; filename=\"{stem}.svg\""))
         .unwrap_or_else(|_| HeaderValue::from_static("inline"));
@@ -112,7 +149,7 @@ async fn graph_response(state: &AppState, name: &str, width: f64) -> Result<Resp
         ),
         (header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=600")),
     ];
-    Ok((headers, svg).into_response())
+    Ok((headers, Body::from(Bytes::from_owner(ArcText(svg)))).into_response())
 }
 
 /// `GET /not_transcluded/`: the list of per-wiki pages.

@@ -5,6 +5,9 @@
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt;
+use std::time::Duration;
+
+use phetools_web::page_cache::PageCache;
 use phetools_web::{router, AppState};
 use serde_json::Value;
 use sqlx::PgPool;
@@ -343,4 +346,31 @@ async fn api_rejects_bad_parameters(pool: PgPool) {
         .as_str()
         .unwrap()
         .contains("no statistics for the wiki"));
+}
+
+#[sqlx::test(migrations = "../../migrations")]
+async fn pages_are_cached_for_a_minute(pool: PgPool) {
+    fill(&pool).await;
+    let body_of = |router: axum::Router| async move {
+        let request = Request::builder().uri("/stats").body(Body::empty()).unwrap();
+        let response = router.oneshot(request).await.unwrap();
+        let body = response.into_body().collect().await.unwrap().to_bytes();
+        String::from_utf8(body.to_vec()).unwrap()
+    };
+    let cached = router(AppState::new(pool.clone()));
+    let uncached = router(AppState::new(pool.clone()).with_page_cache(PageCache::new(Duration::ZERO)));
+    assert!(body_of(cached.clone()).await.contains("<td>1,800</td>"));
+
+    sqlx::query("UPDATE stats_wiki_count SET pages = 1001 WHERE wiki = 'frwikisource'")
+        .execute(&pool)
+        .await
+        .unwrap();
+    assert!(
+        body_of(cached).await.contains("<td>1,800</td>"),
+        "served from the cache"
+    );
+    assert!(
+        body_of(uncached).await.contains("<td>1,801</td>"),
+        "rendered again without the cache"
+    );
 }
