@@ -32,9 +32,11 @@ pub struct Series {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Style {
     /// Areas stacked in series order, the first at the bottom. A day on which
-    /// any series is unknown is left out of every area.
+    /// any series is unknown is left out of every area. Days with values more
+    /// than 62 days apart are not joined.
     StackedAreas,
-    /// One line per series, broken where a value is unknown.
+    /// One line per series, broken where a value is unknown or where two days
+    /// with values are more than 62 days apart.
     Lines,
     /// One line per series on a base-10 logarithmic value axis, broken where
     /// a value is unknown or not positive.
@@ -260,6 +262,15 @@ fn format_value(value: f64) -> String {
     }
 }
 
+/// Longest span between two days with values that a line or an area bridges.
+/// Longer spans, such as the years between the imported history and the own
+/// snapshots, stay empty instead of showing a made-up straight line.
+const MAX_BRIDGED_DAYS: i64 = 62;
+
+fn joined(earlier: NaiveDate, later: NaiveDate) -> bool {
+    (later - earlier).num_days() <= MAX_BRIDGED_DAYS
+}
+
 fn areas(svg: &mut String, chart: &Chart, stacked: &[Option<Vec<f64>>], scale: &Scale) {
     svg.push_str("<g class=\"series\" stroke=\"none\">\n");
     let known: Vec<(NaiveDate, &Vec<f64>)> = chart
@@ -272,17 +283,22 @@ fn areas(svg: &mut String, chart: &Chart, stacked: &[Option<Vec<f64>>], scale: &
         svg.push_str("</g>\n");
         return;
     }
+    let segments: Vec<&[(NaiveDate, &Vec<f64>)]> =
+        known.chunk_by(|earlier, later| joined(earlier.0, later.0)).collect();
     for (index, series) in chart.series.iter().enumerate() {
         let mut path = String::new();
-        for (point, (day, tops)) in known.iter().enumerate() {
-            let command = if point == 0 { 'M' } else { 'L' };
-            let _ = write!(path, "{command}{:.1},{:.1} ", scale.x(*day), scale.y(tops[index]));
+        for segment in &segments {
+            for (point, (day, tops)) in segment.iter().enumerate() {
+                let command = if point == 0 { 'M' } else { 'L' };
+                let _ = write!(path, "{command}{:.1},{:.1} ", scale.x(*day), scale.y(tops[index]));
+            }
+            for (day, tops) in segment.iter().rev() {
+                let bottom = if index == 0 { 0.0 } else { tops[index - 1] };
+                let _ = write!(path, "L{:.1},{:.1} ", scale.x(*day), scale.y(bottom));
+            }
+            path.push_str("Z ");
         }
-        for (day, tops) in known.iter().rev() {
-            let bottom = if index == 0 { 0.0 } else { tops[index - 1] };
-            let _ = write!(path, "L{:.1},{:.1} ", scale.x(*day), scale.y(bottom));
-        }
-        path.push('Z');
+        let path = path.trim_end();
         let _ = writeln!(
             svg,
             "<path d=\"{path}\" fill=\"{}\"><title>{}</title></path>",
@@ -298,6 +314,7 @@ fn lines(svg: &mut String, chart: &Chart, scale: &Scale) {
     for series in &chart.series {
         let mut path = String::new();
         let mut drawing = false;
+        let mut last_day: Option<NaiveDate> = None;
         for (day, value) in chart.days.iter().zip(&series.values) {
             let drawable = match (chart.style, value) {
                 (Style::LogLines, Some(value)) if *value <= 0.0 => None,
@@ -305,9 +322,11 @@ fn lines(svg: &mut String, chart: &Chart, scale: &Scale) {
             };
             match drawable {
                 Some(value) => {
-                    let command = if drawing { 'L' } else { 'M' };
+                    let continues = drawing && last_day.is_some_and(|last| joined(last, *day));
+                    let command = if continues { 'L' } else { 'M' };
                     let _ = write!(path, "{command}{:.1},{:.1} ", scale.x(*day), scale.y(value));
                     drawing = true;
+                    last_day = Some(*day);
                 }
                 None => drawing = false,
             }
@@ -388,5 +407,27 @@ mod tests {
         assert!(path.starts_with('M'), "{path}");
         assert_eq!(path.matches('M').count(), 1, "{path}");
         assert_eq!(path.matches('L').count(), 1, "{path}");
+    }
+
+    #[test]
+    fn long_gaps_are_not_bridged() {
+        let day = |year, number| NaiveDate::from_ymd_opt(year, 1, number).unwrap();
+        let days = vec![day(2016, 1), day(2016, 2), day(2026, 1), day(2026, 2)];
+        let values = vec![Some(1.0), Some(2.0), Some(3.0), Some(4.0)];
+        for style in [Style::StackedAreas, Style::Lines] {
+            let chart = Chart {
+                title: "gap".to_owned(),
+                days: days.clone(),
+                series: vec![Series {
+                    label: "pages".to_owned(),
+                    color: "#0000e0",
+                    values: values.clone(),
+                }],
+                style,
+            };
+            let svg = render(&chart);
+            let path = svg.split("<path d=\"").nth(1).unwrap().split('"').next().unwrap();
+            assert_eq!(path.matches('M').count(), 2, "{style:?}: {path}");
+        }
     }
 }
