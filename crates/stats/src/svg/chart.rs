@@ -262,7 +262,7 @@ fn format_value(value: f64) -> String {
     }
 }
 
-/// Longest span between two days with values that a line or an area bridges.
+/// Maximum span between two days with values that a line or an area bridges.
 /// Longer spans, such as the years between the imported history and the own
 /// snapshots, stay empty instead of showing a made-up straight line.
 const MAX_BRIDGED_DAYS: i64 = 62;
