@@ -12,7 +12,9 @@ use std::time::{Duration, Instant};
 pub const PAGE_CACHE_TTL: Duration = Duration::from_secs(60);
 
 /// Maximum number of pages kept; beyond it, expired pages go first, then all.
-const MAX_ENTRIES: usize = 512;
+/// A page or graph drawn from the whole history is about 200 KB, so the cache
+/// stays under about 30 MB.
+const MAX_ENTRIES: usize = 128;
 
 /// Pages by cache key, with the time each was stored.
 type Entries = HashMap<String, (Instant, Arc<String>)>;
