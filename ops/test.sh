@@ -11,6 +11,8 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 require_cargo
 install_runtime_packages
 install_packages gcc libc6-dev
+# Headless Chromium takes the screenshot of /stats/{wiki} in tests/stats_screenshot.rs.
+install_packages chromium
 ensure_postgres_running
 
 # Each test creates its own database through this role (sqlx::test), so the role

@@ -1,6 +1,6 @@
 //! `phetools bench`: throughput of the queue, of the stream consumer and of
-//! statistics event application, each
-//! printed beside a baseline measured in the same run on the same machine.
+//! statistics event application, and render time of the statistics pages,
+//! each printed beside a baseline measured in the same run on the same machine.
 //!
 //! The benchmark creates a scratch database next to the configured one, so the
 //! configured database is never written, and drops it at the end.
@@ -29,8 +29,8 @@ pub struct BenchArgs {
     /// Synthetic EventStreams events for the stream measurement.
     #[arg(long, default_value_t = 200_000)]
     pub events: usize,
-    /// Measurements to run: queue, stream, hocr, stats (comma-separated).
-    #[arg(long, value_delimiter = ',', default_value = "queue,stream,hocr,stats")]
+    /// Measurements to run: queue, stream, hocr, stats, stats-pages (comma-separated).
+    #[arg(long, value_delimiter = ',', default_value = "queue,stream,hocr,stats,stats-pages")]
     pub only: Vec<String>,
     #[command(flatten)]
     pub hocr: crate::bench_hocr::HocrBenchArgs,
@@ -40,6 +40,8 @@ pub struct BenchArgs {
     /// Page events per transaction in the statistics measurement.
     #[arg(long, default_value_t = 500)]
     pub stats_batch: usize,
+    #[command(flatten)]
+    pub stats_pages: crate::bench_stats_pages::StatsPagesBenchArgs,
 }
 
 /// pgbench script: one single-row UPDATE per transaction, the cheapest write a
@@ -96,6 +98,9 @@ async fn run_in(pgbench: &Pgbench, args: &BenchArgs) -> anyhow::Result<()> {
             }
         };
         stats_benchmark(&pool, args, single_client).await?;
+    }
+    if selected("stats-pages") {
+        crate::bench_stats_pages::run(&pool, &args.stats_pages).await?;
     }
     pool.close().await;
     Ok(())

@@ -5,6 +5,7 @@ mod backfill;
 mod bench;
 mod bench_hocr;
 mod bench_ocr;
+mod bench_stats_pages;
 mod bench_wrk;
 mod config;
 mod secret;

@@ -11,6 +11,8 @@
 //!   on-wiki templates (`ALL_PAGES`, `PAGES_NOT_PROOFREAD`, `PR_TEXTS`,
 //!   `ALL_TEXTS`, `PR_PERCENT`).
 //! * [`svg`] draws the charts as deterministic SVG.
+//! * [`report`] reads the tables for the statistics pages, the old graph URLs
+//!   and the JSON and CSV API, and renders the pages.
 //! * [`bench_apply`] measures event application for `phetools bench`.
 //!
 //! The tables are created by `migrations/0008_stats.sql`.
@@ -23,6 +25,7 @@ pub mod legacy;
 mod markup;
 mod messages;
 mod model;
+pub mod report;
 pub mod snapshot;
 pub mod svg;
 mod wiki;

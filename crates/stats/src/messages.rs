@@ -89,3 +89,172 @@ pub(crate) fn legacy_heading_difference(from: &str, to: &str) -> String {
 }
 
 pub(crate) const LEGACY_TITLE: &str = "ProofreadPage Statistics";
+
+pub(crate) fn invalid_wiki_name(raw: &str) -> String {
+    format!(
+        "invalid wiki {raw:?}: expected a database name such as frwikisource, a code such as fr or old, \
+         or a domain such as fr.wikisource.org"
+    )
+}
+
+// Titles and labels of the statistics pages and charts.
+
+pub(crate) const OVERVIEW_TITLE: &str = "Wikisource statistics";
+pub(crate) const CURRENT_COUNTS_HEADING: &str = "Current counts";
+pub(crate) const CHARTS_HEADING: &str = "Charts";
+pub(crate) const NO_CURRENT_COUNTS: &str = "No counts are stored yet.";
+pub(crate) const PAGE_NAMESPACE: &str = "Page namespace";
+pub(crate) const MAIN_NAMESPACE: &str = "Main namespace";
+pub(crate) const TOTAL: &str = "total";
+pub(crate) const ALL_WIKIS_LINK: &str = "Statistics of every Wikisource";
+
+/// Column headers of the counts tables: label and CSS class.
+pub(crate) const COUNTS_COLUMNS: [(&str, &str); 12] = [
+    ("wiki", ""),
+    ("all pages", ""),
+    ("not proofread", "quality1"),
+    ("problematic", "quality2"),
+    ("without text", "quality0"),
+    ("proofread", "quality3"),
+    ("validated", "quality4"),
+    ("all texts", ""),
+    ("with scans", "withscans"),
+    ("without scans", "naked"),
+    ("disambiguation", "disamb"),
+    ("percent with scans", ""),
+];
+
+pub(crate) const FAMILY_LEVELS_TITLE: &str = "Page: pages per quality level, every Wikisource";
+pub(crate) const FAMILY_PER_DAY_TITLE: &str = "Pages proofread and validated per day, every Wikisource";
+pub(crate) const FAMILY_TEXTS_TITLE: &str = "Texts with and without scans, every Wikisource";
+
+pub(crate) const LINK_JSON: &str = "JSON";
+pub(crate) const LINK_CSV: &str = "CSV";
+pub(crate) const LINK_COUNTS_JSON: &str = "counts as JSON";
+pub(crate) const LINK_COUNTS_CSV: &str = "counts as CSV";
+pub(crate) const LINK_DIFF_JSON: &str = "change in a day as JSON";
+pub(crate) const LINK_DIFF_CSV: &str = "change in a day as CSV";
+pub(crate) const LINK_NOT_TRANSCLUDED: &str = "books with pages no text transcludes";
+pub(crate) const LINK_NOT_TRANSCLUDED_CSV: &str = "the same as CSV";
+
+/// Links of the navigation bar of the new pages.
+pub(crate) const NAVIGATION: [(&str, &str); 5] = [
+    ("/stats", "All wikis"),
+    ("/statistics.php", "Table"),
+    ("/stats.html", "Proofreading graphs"),
+    ("/transclusions.html", "Transclusion graphs"),
+    ("/not_transcluded/", "Not transcluded"),
+];
+
+pub(crate) fn counts_as_of(time: &str) -> String {
+    format!("Counts as of {time}")
+}
+
+pub(crate) fn daily_row_of(day: &str) -> String {
+    format!("Daily row of {day}")
+}
+
+pub(crate) fn wiki_title(domain: &str) -> String {
+    format!("Statistics of {domain}")
+}
+
+pub(crate) fn levels_title(domain: &str) -> String {
+    format!("Page: pages per quality level, {domain}")
+}
+
+pub(crate) fn per_day_wiki_title(domain: &str) -> String {
+    format!("Pages proofread and validated per day, {domain}")
+}
+
+pub(crate) fn texts_title(domain: &str) -> String {
+    format!("Texts with and without scans, {domain}")
+}
+
+pub(crate) fn per_day_title(validated: bool, family: bool) -> String {
+    let quantity = if validated {
+        "Pages validated per day"
+    } else {
+        "Pages proofread per day"
+    };
+    if family {
+        format!("{quantity}, every Wikisource")
+    } else {
+        quantity.to_owned()
+    }
+}
+
+pub(crate) fn cumulative_title(measure: crate::report::Measure) -> String {
+    match measure {
+        crate::report::Measure::AllPages => "All Page: pages".to_owned(),
+        crate::report::Measure::Proofread => "Proofread and validated Page: pages".to_owned(),
+        crate::report::Measure::Validated => "Validated Page: pages".to_owned(),
+    }
+}
+
+pub(crate) const TEXTS_WITH_SCANS_TITLE: &str = "Texts with scans";
+pub(crate) const PERCENT_WITH_SCANS_TITLE: &str = "Percent of texts with scans";
+pub(crate) const SERIES_WITHOUT_SCANS: &str = "without scans";
+pub(crate) const SERIES_ALL_WIKIS: &str = "all wikis";
+
+pub(crate) fn naked_texts_title(domain: &str) -> String {
+    format!("Texts without scans, {domain}")
+}
+
+pub(crate) fn graph_alt(file_name: &str) -> String {
+    format!("graph {file_name}")
+}
+
+pub(crate) const STATS_HTML_TITLE: &str = "Wikisource proofreading statistics";
+pub(crate) const STATS_HTML_INTRO: &str = "Pages of the Page namespace per ProofreadPage quality level on each \
+Wikisource. Each graph links to its full size; the graphs are drawn from the stored counts on each request.";
+pub(crate) const PER_DAY_HEADING: &str = "Pages proofread and validated per day";
+pub(crate) const PER_DAY_NOTE: &str = "Exact counts of level changes per UTC day, all wikis together, then per wiki. \
+They start when phetools began to follow the changes; the imported history has no per-day figures.";
+pub(crate) const COMPARED_HEADING: &str = "All, proofread and validated pages, wikis compared";
+pub(crate) const COMPARED_NOTE: &str = "Linear scale above, logarithmic scale below. Days that the old graphs \
+marked as wrong data are left out.";
+pub(crate) const PER_WIKI_PAGES_HEADING: &str = "Pages per quality level, per wiki";
+
+pub(crate) const TRANSCLUSIONS_HTML_TITLE: &str = "Wikisource transclusion statistics";
+pub(crate) const TRANSCLUSIONS_HTML_INTRO: &str = "Texts of the main namespace that transclude Page: pages \
+(with scans), and the other texts. Wikis that keep author pages in the main namespace show a lower percent.";
+pub(crate) const TEXTS_COMPARED_HEADING: &str = "Texts with scans, wikis compared";
+pub(crate) const TEXTS_PER_WIKI_HEADING: &str = "Texts with scans, per wiki";
+pub(crate) const NAKED_TEXTS_HEADING: &str = "Texts without scans";
+
+/// Links under the old graph pages.
+pub(crate) const LEGACY_PAGE_LINKS: [(&str, &str); 5] = [
+    ("statistics.php", "Today's table"),
+    ("statistics.php?diff=1", "Today's increase"),
+    ("stats.html", "Proofreading graphs"),
+    ("transclusions.html", "Transclusion graphs"),
+    ("stats", "Statistics with data downloads"),
+];
+
+pub(crate) const INDEX_TITLE: &str = "phetools";
+
+/// Links of `index.html`.
+pub(crate) const INDEX_LINKS: [(&str, &str); 8] = [
+    ("statistics.php", "Statistics table"),
+    ("statistics.php?diff=1", "Statistics: today's increase"),
+    ("stats.html", "Proofreading graphs"),
+    ("transclusions.html", "Transclusion graphs"),
+    ("stats", "Statistics per wiki, with JSON and CSV"),
+    (
+        "not_transcluded/",
+        "Books with proofread pages that no text transcludes",
+    ),
+    ("status", "Job queue status"),
+    ("healthz", "Health check"),
+];
+
+pub(crate) fn not_transcluded_title(domain: &str) -> String {
+    format!("{domain}: proofread pages not transcluded")
+}
+
+pub(crate) const NOT_TRANSCLUDED_INTRO: &str = "Books with at least 5 Page: pages at level 3 or 4 that no text \
+transcludes, and whose pages no person edited in the last 30 days (bot edits do not count). Largest first.";
+pub(crate) const NOT_TRANSCLUDED_EMPTY: &str = "No book meets these conditions.";
+pub(crate) const CHECK_PAGES: &str = "Check pages";
+pub(crate) const NOT_TRANSCLUDED_DIRECTORY_TITLE: &str = "Proofread pages not transcluded, per wiki";
+pub(crate) const NOT_FOUND_TITLE: &str = "Not found";

@@ -18,6 +18,15 @@ pub(crate) fn code_for_dbname(dbname: &str) -> String {
     dbname.strip_suffix("wikisource").unwrap_or(dbname).replace('_', "-")
 }
 
+/// Returns the wiki's host name for a code of the old tool: `old` is the
+/// multilingual wikisource.org.
+pub(crate) fn domain_for_code(code: &str) -> String {
+    if code == "old" {
+        return "wikisource.org".to_owned();
+    }
+    format!("{code}.wikisource.org")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -32,5 +41,7 @@ mod tests {
             assert_eq!(dbname_for_code(code), dbname);
             assert_eq!(code_for_dbname(dbname), code);
         }
+        assert_eq!(domain_for_code("old"), "wikisource.org");
+        assert_eq!(domain_for_code("zh-min-nan"), "zh-min-nan.wikisource.org");
     }
 }

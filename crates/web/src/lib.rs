@@ -4,6 +4,7 @@
 //! Routes under `/api/` return JSON with `Access-Control-Allow-Origin: *`, because
 //! on-wiki gadgets call them from the browser.
 
+mod bench;
 mod error;
 mod hocr_cgi;
 mod html;
@@ -11,7 +12,9 @@ pub mod legacy;
 mod match_split;
 mod messages;
 pub mod ocr;
+pub mod page_cache;
 mod routes;
+mod stats_api;
 mod stats_routes;
 mod status_page;
 
@@ -28,6 +31,7 @@ use tokio_util::sync::CancellationToken;
 use tower_http::cors::{Any, CorsLayer};
 use tower_http::trace::TraceLayer;
 
+pub use bench::{bench_pages, PageTiming};
 pub use error::AppError;
 
 /// Shared state of the request handlers.
@@ -44,6 +48,8 @@ pub struct AppState {
     pub hocr: HocrService,
     /// OCR, when this server has it configured.
     pub ocr: Option<ocr::OcrState>,
+    /// Rendered statistics pages and graphs, served again for a minute.
+    pub stats_pages: page_cache::PageCache,
 }
 
 impl AppState {
@@ -63,6 +69,7 @@ impl AppState {
                 Duration::from_secs(hocr.failed_build_retry_secs),
             ),
             ocr: None,
+            stats_pages: page_cache::PageCache::default(),
             pool,
         }
     }
@@ -70,6 +77,12 @@ impl AppState {
     /// Adds the OCR routes' state.
     pub fn with_ocr(mut self, ocr: ocr::OcrState) -> Self {
         self.ocr = Some(ocr);
+        self
+    }
+
+    /// Replaces the cache of statistics pages, such as with one that keeps nothing.
+    pub fn with_page_cache(mut self, cache: page_cache::PageCache) -> Self {
+        self.stats_pages = cache;
         self
     }
 
@@ -95,7 +108,14 @@ pub fn router(state: AppState) -> Router {
         .route("/split", post(match_split::post_split))
         .route("/extract", post(match_split::post_extract))
         .route("/verify", post(match_split::post_verify))
-        .route("/stats", get(stats_routes::counts))
+        .route("/stats", get(stats_api::counts))
+        .route("/stats/daily", get(stats_api::family_daily))
+        .route("/stats/transitions", get(stats_api::family_transitions))
+        .route("/stats/diff", get(stats_api::differences))
+        .route("/stats/{wiki}", get(stats_api::wiki_counts))
+        .route("/stats/{wiki}/daily", get(stats_api::wiki_daily))
+        .route("/stats/{wiki}/transitions", get(stats_api::wiki_transitions))
+        .route("/stats/{wiki}/not-transcluded", get(stats_api::wiki_not_transcluded))
         .fallback(routes::api_not_found)
         .method_not_allowed_fallback(routes::api_method_not_allowed)
         .layer(CorsLayer::new().allow_origin(Any).allow_methods(Any).allow_headers(Any));
@@ -112,6 +132,16 @@ pub fn router(state: AppState) -> Router {
             "/statistics.php",
             get(stats_routes::statistics_php).layer(CorsLayer::new().allow_origin(Any)),
         )
+        .route("/", get(stats_routes::index_html))
+        .route("/index.html", get(stats_routes::index_html))
+        .route("/stats", get(stats_routes::overview))
+        .route("/stats/{wiki}", get(stats_routes::wiki_page))
+        .route("/stats.html", get(stats_routes::stats_html))
+        .route("/transclusions.html", get(stats_routes::transclusions_html))
+        .route("/graphs/{name}", get(stats_routes::graph))
+        .route("/graphs/thumb/{name}", get(stats_routes::graph_thumbnail))
+        .route("/not_transcluded/", get(stats_routes::not_transcluded_directory))
+        .route("/not_transcluded/{file}", get(stats_routes::not_transcluded_page))
         .nest("/api/v1", api)
         .layer(TraceLayer::new_for_http())
         .with_state(state)

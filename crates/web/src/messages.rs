@@ -15,8 +15,8 @@ pub fn invalid_path(reason: &str) -> String {
 
 pub fn unknown_route(path: &str) -> String {
     format!(
-        "no API route {path:?}; the routes are /api/v1/jobs/{{id}}, /api/v1/text-layer, and /api/v1/match, \
-         /api/v1/split, /api/v1/extract and /api/v1/verify"
+        "no API route {path:?}; the routes are /api/v1/jobs/{{id}}, /api/v1/text-layer, /api/v1/ocr, \
+         /api/v1/stats (see docs/openapi.yaml), and /api/v1/match, /api/v1/split, /api/v1/extract and /api/v1/verify"
     )
 }
 
@@ -101,4 +101,57 @@ pub fn invalid_number(name: &str, value: &str) -> String {
 
 pub fn invalid_json_body(reason: &str) -> String {
     format!("invalid JSON body: {reason}")
+}
+
+pub fn unknown_parameter(name: &str, accepted: &[&str]) -> String {
+    format!(
+        "unknown parameter {name:?}; this route accepts {}",
+        if accepted.is_empty() {
+            "no parameters".to_owned()
+        } else {
+            accepted.join(", ")
+        }
+    )
+}
+
+pub fn invalid_format(raw: &str) -> String {
+    format!("invalid format {raw:?}: use json (the default) or csv")
+}
+
+pub fn invalid_day(name: &str, raw: &str) -> String {
+    format!("invalid {name} {raw:?}: expected a UTC day as YYYY-MM-DD between 1970-01-01 and 9999-12-31")
+}
+
+pub fn day_range_reversed(from: chrono::NaiveDate, to: chrono::NaiveDate) -> String {
+    format!("from {from} is after to {to}; give a from on or before to")
+}
+
+pub fn invalid_bounded(name: &str, raw: &str, min: i64, max: i64) -> String {
+    format!("invalid {name} {raw:?}: expected a whole number from {min} to {max}")
+}
+
+pub fn missing_diff() -> String {
+    "missing parameter \"diff\": give the period in days, 1, 7, 30 or 365".to_owned()
+}
+
+pub fn invalid_stats_diff(raw: &str) -> String {
+    format!("invalid diff {raw:?}: use 1, 7, 30 or 365 (days)")
+}
+
+pub fn unknown_stats_wiki(raw: &str) -> String {
+    format!(
+        "no statistics for the wiki {raw:?}: it has no counts, snapshots or imported history; \
+         /stats lists the wikis that have some"
+    )
+}
+
+pub fn unknown_graph(name: &str) -> String {
+    format!(
+        "no graph named {name:?}; the graphs are those of stats.html and transclusions.html, \
+         such as Wikisource_-_pages_fr.png"
+    )
+}
+
+pub fn not_transcluded_file(file: &str) -> String {
+    format!("no page {file:?}; the pages are named after the wiki's code, such as not_transcluded/fr.html")
 }

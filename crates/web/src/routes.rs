@@ -84,7 +84,7 @@ pub async fn api_method_not_allowed(method: Method, uri: Uri) -> AppError {
 }
 
 /// Parses a number written only with ASCII digits: no sign, no spaces.
-fn parse_positive<T: std::str::FromStr>(raw: &str) -> Option<T> {
+pub(crate) fn parse_positive<T: std::str::FromStr>(raw: &str) -> Option<T> {
     if raw.is_empty() || !raw.bytes().all(|byte| byte.is_ascii_digit()) {
         return None;
     }
@@ -93,7 +93,7 @@ fn parse_positive<T: std::str::FromStr>(raw: &str) -> Option<T> {
 
 /// Decodes the query string, rejecting a parameter given twice: with two values
 /// the request is ambiguous, and silently taking one would hide the mistake.
-fn query_parameters(query: &str) -> Result<HashMap<String, String>, AppError> {
+pub(crate) fn query_parameters(query: &str) -> Result<HashMap<String, String>, AppError> {
     let mut parameters = HashMap::new();
     for (name, value) in url::form_urlencoded::parse(query.as_bytes()) {
         if parameters.insert(name.to_string(), value.to_string()).is_some() {

@@ -16,6 +16,8 @@ const TOP: f64 = 40.0;
 const BOTTOM: f64 = 90.0;
 const VALUE_TICKS: f64 = 5.0;
 const DATE_TICKS: i64 = 5;
+const LEGEND_COLUMNS: usize = 10;
+const LEGEND_ROW_HEIGHT: f64 = 18.0;
 
 /// One named series of values, one per day of the chart (`None` = unknown).
 #[derive(Debug, Clone, PartialEq)]
@@ -30,10 +32,15 @@ pub struct Series {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Style {
     /// Areas stacked in series order, the first at the bottom. A day on which
-    /// any series is unknown is left out of every area.
+    /// any series is unknown is left out of every area. Days with values more
+    /// than 62 days apart are not joined.
     StackedAreas,
-    /// One line per series, broken where a value is unknown.
+    /// One line per series, broken where a value is unknown or where two days
+    /// with values are more than 62 days apart.
     Lines,
+    /// One line per series on a base-10 logarithmic value axis, broken where
+    /// a value is unknown or not positive.
+    LogLines,
 }
 
 /// A chart over days.
@@ -48,7 +55,10 @@ pub struct Chart {
 struct Scale {
     first_day: NaiveDate,
     day_span: f64,
+    /// Top of the value axis; for a logarithmic axis, its base-10 exponent.
     max_value: f64,
+    /// Base-10 exponent at the bottom of a logarithmic axis; `None` for a linear axis.
+    log_floor: Option<f64>,
 }
 
 impl Scale {
@@ -58,17 +68,28 @@ impl Scale {
     }
 
     fn y(&self, value: f64) -> f64 {
-        HEIGHT - BOTTOM - value / self.max_value * (HEIGHT - TOP - BOTTOM)
+        let fraction = match self.log_floor {
+            Some(floor) => (value.log10() - floor) / (self.max_value - floor),
+            None => value / self.max_value,
+        };
+        HEIGHT - BOTTOM - fraction * (HEIGHT - TOP - BOTTOM)
     }
 }
 
-/// Renders `chart` as a standalone SVG document.
+/// Renders `chart` as a standalone SVG document of its natural size, 800 × 480.
 pub fn render(chart: &Chart) -> String {
+    render_sized(chart, WIDTH)
+}
+
+/// Renders `chart` as a standalone SVG document displayed `width` pixels wide,
+/// with the height in proportion. The drawing itself is the same at every size.
+pub fn render_sized(chart: &Chart, width: f64) -> String {
+    let height = width * HEIGHT / WIDTH;
     let mut svg = String::with_capacity(32_768);
     let _ = writeln!(svg, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>");
     let _ = writeln!(
         svg,
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{WIDTH}\" height=\"{HEIGHT}\" viewBox=\"0 0 {WIDTH} {HEIGHT}\" \
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" viewBox=\"0 0 {WIDTH} {HEIGHT}\" \
          font-family=\"sans-serif\" font-size=\"12\" role=\"img\" aria-labelledby=\"chart-title\">"
     );
     let _ = writeln!(svg, "<title id=\"chart-title\">{}</title>", escape(&chart.title));
@@ -86,7 +107,7 @@ pub fn render(chart: &Chart) -> String {
             axes(&mut svg, chart, &scale);
             match chart.style {
                 Style::StackedAreas => areas(&mut svg, chart, &stacked, &scale),
-                Style::Lines => lines(&mut svg, chart, &scale),
+                Style::Lines | Style::LogLines => lines(&mut svg, chart, &scale),
             }
         }
         None => {
@@ -121,13 +142,25 @@ fn stack(chart: &Chart) -> Vec<Option<Vec<f64>>> {
 fn scale(chart: &Chart, stacked: &[Option<Vec<f64>>]) -> Option<Scale> {
     let first_day = *chart.days.first()?;
     let last_day = *chart.days.last()?;
+    let day_span = ((last_day - first_day).num_days() as f64).max(1.0);
+    if chart.style == Style::LogLines {
+        let positive = || positive_values(chart).map(f64::log10);
+        let floor = positive().fold(None, min)?.floor();
+        let ceiling = positive().fold(None, max)?.ceil().max(floor + 1.0);
+        return Some(Scale {
+            first_day,
+            day_span,
+            max_value: ceiling,
+            log_floor: Some(floor),
+        });
+    }
     let max_value = match chart.style {
         Style::StackedAreas => stacked
             .iter()
             .flatten()
             .filter_map(|tops| tops.last().copied())
             .fold(None, max),
-        Style::Lines => chart
+        Style::Lines | Style::LogLines => chart
             .series
             .iter()
             .flat_map(|series| series.values.iter().flatten().copied())
@@ -135,13 +168,44 @@ fn scale(chart: &Chart, stacked: &[Option<Vec<f64>>]) -> Option<Scale> {
     }?;
     Some(Scale {
         first_day,
-        day_span: ((last_day - first_day).num_days() as f64).max(1.0),
+        day_span,
         max_value: nice_ceiling(max_value.max(1.0)),
+        log_floor: None,
     })
+}
+
+fn positive_values(chart: &Chart) -> impl Iterator<Item = f64> + '_ {
+    chart
+        .series
+        .iter()
+        .flat_map(|series| series.values.iter().flatten().copied())
+        .filter(|value| *value > 0.0)
 }
 
 fn max(current: Option<f64>, value: f64) -> Option<f64> {
     Some(current.map_or(value, |current| current.max(value)))
+}
+
+fn min(current: Option<f64>, value: f64) -> Option<f64> {
+    Some(current.map_or(value, |current| current.min(value)))
+}
+
+/// Values at the gridlines of the value axis, bottom first.
+fn value_ticks(scale: &Scale) -> Vec<f64> {
+    match scale.log_floor {
+        Some(floor) => {
+            let decades = (scale.max_value - floor) as i64;
+            // At most about six labelled gridlines, each a power of ten.
+            let step = (decades + 5) / 6;
+            (0..=decades)
+                .step_by(step.max(1) as usize)
+                .map(|decade| 10_f64.powf(floor + decade as f64))
+                .collect()
+        }
+        None => (0..=VALUE_TICKS as i64)
+            .map(|tick| scale.max_value * tick as f64 / VALUE_TICKS)
+            .collect(),
+    }
 }
 
 /// Returns the smallest of 1, 2, 2.5 or 5 times a power of ten, times the tick count, at or above `value`.
@@ -158,8 +222,7 @@ fn nice_ceiling(value: f64) -> f64 {
 
 fn axes(svg: &mut String, chart: &Chart, scale: &Scale) {
     svg.push_str("<g class=\"axes\" stroke=\"#cccccc\">\n");
-    for tick in 0..=VALUE_TICKS as i64 {
-        let value = scale.max_value * tick as f64 / VALUE_TICKS;
+    for value in value_ticks(scale) {
         let y = scale.y(value);
         let _ = writeln!(
             svg,
@@ -176,10 +239,12 @@ fn axes(svg: &mut String, chart: &Chart, scale: &Scale) {
     for tick in 0..=DATE_TICKS {
         let day = first_day + chrono::Duration::days(span * tick / DATE_TICKS);
         let x = scale.x(day);
+        // The last label ends at its gridline, because the right margin is too narrow to centre a date on it.
+        let anchor = if tick == DATE_TICKS { "end" } else { "middle" };
         let _ = writeln!(
             svg,
             "<line x1=\"{x:.1}\" y1=\"{TOP:.1}\" x2=\"{x:.1}\" y2=\"{:.1}\"/>\
-             <text x=\"{x:.1}\" y=\"{:.1}\" text-anchor=\"middle\" stroke=\"none\" fill=\"#333333\">{}</text>",
+             <text x=\"{x:.1}\" y=\"{:.1}\" text-anchor=\"{anchor}\" stroke=\"none\" fill=\"#333333\">{}</text>",
             HEIGHT - BOTTOM,
             HEIGHT - BOTTOM + 16.0,
             day.format("%Y-%m-%d")
@@ -197,6 +262,15 @@ fn format_value(value: f64) -> String {
     }
 }
 
+/// Maximum span between two days with values that a line or an area bridges.
+/// Longer spans, such as the years between the imported history and the own
+/// snapshots, stay empty instead of showing a made-up straight line.
+const MAX_BRIDGED_DAYS: i64 = 62;
+
+fn joined(earlier: NaiveDate, later: NaiveDate) -> bool {
+    (later - earlier).num_days() <= MAX_BRIDGED_DAYS
+}
+
 fn areas(svg: &mut String, chart: &Chart, stacked: &[Option<Vec<f64>>], scale: &Scale) {
     svg.push_str("<g class=\"series\" stroke=\"none\">\n");
     let known: Vec<(NaiveDate, &Vec<f64>)> = chart
@@ -209,17 +283,22 @@ fn areas(svg: &mut String, chart: &Chart, stacked: &[Option<Vec<f64>>], scale: &
         svg.push_str("</g>\n");
         return;
     }
+    let segments: Vec<&[(NaiveDate, &Vec<f64>)]> =
+        known.chunk_by(|earlier, later| joined(earlier.0, later.0)).collect();
     for (index, series) in chart.series.iter().enumerate() {
         let mut path = String::new();
-        for (point, (day, tops)) in known.iter().enumerate() {
-            let command = if point == 0 { 'M' } else { 'L' };
-            let _ = write!(path, "{command}{:.1},{:.1} ", scale.x(*day), scale.y(tops[index]));
+        for segment in &segments {
+            for (point, (day, tops)) in segment.iter().enumerate() {
+                let command = if point == 0 { 'M' } else { 'L' };
+                let _ = write!(path, "{command}{:.1},{:.1} ", scale.x(*day), scale.y(tops[index]));
+            }
+            for (day, tops) in segment.iter().rev() {
+                let bottom = if index == 0 { 0.0 } else { tops[index - 1] };
+                let _ = write!(path, "L{:.1},{:.1} ", scale.x(*day), scale.y(bottom));
+            }
+            path.push_str("Z ");
         }
-        for (day, tops) in known.iter().rev() {
-            let bottom = if index == 0 { 0.0 } else { tops[index - 1] };
-            let _ = write!(path, "L{:.1},{:.1} ", scale.x(*day), scale.y(bottom));
-        }
-        path.push('Z');
+        let path = path.trim_end();
         let _ = writeln!(
             svg,
             "<path d=\"{path}\" fill=\"{}\"><title>{}</title></path>",
@@ -235,12 +314,19 @@ fn lines(svg: &mut String, chart: &Chart, scale: &Scale) {
     for series in &chart.series {
         let mut path = String::new();
         let mut drawing = false;
+        let mut last_day: Option<NaiveDate> = None;
         for (day, value) in chart.days.iter().zip(&series.values) {
-            match value {
+            let drawable = match (chart.style, value) {
+                (Style::LogLines, Some(value)) if *value <= 0.0 => None,
+                (_, value) => *value,
+            };
+            match drawable {
                 Some(value) => {
-                    let command = if drawing { 'L' } else { 'M' };
-                    let _ = write!(path, "{command}{:.1},{:.1} ", scale.x(*day), scale.y(*value));
+                    let continues = drawing && last_day.is_some_and(|last| joined(last, *day));
+                    let command = if continues { 'L' } else { 'M' };
+                    let _ = write!(path, "{command}{:.1},{:.1} ", scale.x(*day), scale.y(value));
                     drawing = true;
+                    last_day = Some(*day);
                 }
                 None => drawing = false,
             }
@@ -262,11 +348,14 @@ fn legend(svg: &mut String, chart: &Chart) {
     // Top of the stack first, so that the legend reads in the order of the areas.
     let ordered: Vec<&Series> = match chart.style {
         Style::StackedAreas => chart.series.iter().rev().collect(),
-        Style::Lines => chart.series.iter().collect(),
+        Style::Lines | Style::LogLines => chart.series.iter().collect(),
     };
-    let slot = (WIDTH - LEFT - RIGHT) / ordered.len().max(1) as f64;
+    // Up to ten entries a row; a chart of many wikis gets a second row.
+    let columns = ordered.len().clamp(1, LEGEND_COLUMNS);
+    let slot = (WIDTH - LEFT - RIGHT) / columns as f64;
     for (index, series) in ordered.iter().enumerate() {
-        let x = LEFT + slot * index as f64;
+        let x = LEFT + slot * (index % columns) as f64;
+        let y = y + LEGEND_ROW_HEIGHT * (index / columns) as f64;
         let _ = writeln!(
             svg,
             "<rect x=\"{x:.1}\" y=\"{:.1}\" width=\"12\" height=\"12\" fill=\"{}\" stroke=\"#666666\"/>\
@@ -282,7 +371,7 @@ fn legend(svg: &mut String, chart: &Chart) {
 
 #[cfg(test)]
 mod tests {
-    use super::nice_ceiling;
+    use super::*;
 
     #[test]
     fn nice_ceiling_rounds_up_to_round_steps() {
@@ -290,5 +379,55 @@ mod tests {
         assert_eq!(nice_ceiling(7.0), 10.0);
         assert_eq!(nice_ceiling(1_724_570.0), 2_500_000.0);
         assert_eq!(nice_ceiling(480.0), 500.0);
+    }
+
+    #[test]
+    fn log_lines_skip_zero_values() {
+        let day = |number| NaiveDate::from_ymd_opt(2026, 1, number).unwrap();
+        let chart = Chart {
+            title: "log".to_owned(),
+            days: vec![day(1), day(2), day(3)],
+            series: vec![Series {
+                label: "fr".to_owned(),
+                color: "#0000e0",
+                values: vec![Some(0.0), Some(150.0), Some(12_000.0)],
+            }],
+            style: Style::LogLines,
+        };
+        let svg = render_sized(&chart, 400.0);
+        assert!(
+            svg.contains("width=\"400\" height=\"240\" viewBox=\"0 0 800 480\""),
+            "{svg}"
+        );
+        for label in [">100<", ">1\u{2009}000<", ">10\u{2009}000<", ">100\u{2009}000<"] {
+            assert!(svg.contains(label), "{label} missing: {svg}");
+        }
+        // The 0 of the first day cannot be drawn on a logarithmic axis: the line starts on day 2.
+        let path = svg.split("<path d=\"").nth(1).unwrap().split('"').next().unwrap();
+        assert!(path.starts_with('M'), "{path}");
+        assert_eq!(path.matches('M').count(), 1, "{path}");
+        assert_eq!(path.matches('L').count(), 1, "{path}");
+    }
+
+    #[test]
+    fn long_gaps_are_not_bridged() {
+        let day = |year, number| NaiveDate::from_ymd_opt(year, 1, number).unwrap();
+        let days = vec![day(2016, 1), day(2016, 2), day(2026, 1), day(2026, 2)];
+        let values = vec![Some(1.0), Some(2.0), Some(3.0), Some(4.0)];
+        for style in [Style::StackedAreas, Style::Lines] {
+            let chart = Chart {
+                title: "gap".to_owned(),
+                days: days.clone(),
+                series: vec![Series {
+                    label: "pages".to_owned(),
+                    color: "#0000e0",
+                    values: values.clone(),
+                }],
+                style,
+            };
+            let svg = render(&chart);
+            let path = svg.split("<path d=\"").nth(1).unwrap().split('"').next().unwrap();
+            assert_eq!(path.matches('M').count(), 2, "{style:?}: {path}");
+        }
     }
 }

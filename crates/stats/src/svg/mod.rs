@@ -6,7 +6,7 @@
 
 mod chart;
 
-pub use chart::{render, Chart, Series, Style};
+pub use chart::{render, render_sized, Chart, Series, Style};
 
 use chrono::NaiveDate;
 
@@ -52,12 +52,17 @@ fn values<T>(points: &[T], value: impl Fn(&T) -> Option<i64>) -> Vec<Option<f64>
 
 /// Stacked areas of the five levels over time, validated at the bottom.
 pub fn levels_chart(title: &str, points: &[LevelPoint]) -> String {
+    render(&levels(title, points))
+}
+
+/// Builds the chart of [`levels_chart`] without rendering it.
+pub fn levels(title: &str, points: &[LevelPoint]) -> Chart {
     let series = |label: &str, level: usize, value: fn(&LevelPoint) -> Option<i64>| Series {
         label: label.to_owned(),
         color: LEVEL_COLORS[level],
         values: values(points, value),
     };
-    render(&Chart {
+    Chart {
         title: title.to_owned(),
         days: points.iter().map(|point| point.day).collect(),
         series: vec![
@@ -68,12 +73,17 @@ pub fn levels_chart(title: &str, points: &[LevelPoint]) -> String {
             series("not proofread", 1, |point| point.q1),
         ],
         style: Style::StackedAreas,
-    })
+    }
 }
 
 /// Lines of the pages proofread and validated per day.
 pub fn transitions_chart(title: &str, points: &[TransitionPoint]) -> String {
-    render(&Chart {
+    render(&transitions(title, points))
+}
+
+/// Builds the chart of [`transitions_chart`] without rendering it.
+pub fn transitions(title: &str, points: &[TransitionPoint]) -> Chart {
+    Chart {
         title: title.to_owned(),
         days: points.iter().map(|point| point.day).collect(),
         series: vec![
@@ -89,12 +99,17 @@ pub fn transitions_chart(title: &str, points: &[TransitionPoint]) -> String {
             },
         ],
         style: Style::Lines,
-    })
+    }
 }
 
 /// Stacked areas of texts with scans, naked texts and disambiguation pages.
 pub fn texts_chart(title: &str, points: &[TextsPoint]) -> String {
-    render(&Chart {
+    render(&texts(title, points))
+}
+
+/// Builds the chart of [`texts_chart`] without rendering it.
+pub fn texts(title: &str, points: &[TextsPoint]) -> Chart {
+    Chart {
         title: title.to_owned(),
         days: points.iter().map(|point| point.day).collect(),
         series: vec![
@@ -115,5 +130,5 @@ pub fn texts_chart(title: &str, points: &[TextsPoint]) -> String {
             },
         ],
         style: Style::StackedAreas,
-    })
+    }
 }
