@@ -11,18 +11,27 @@
 //!   on-wiki templates (`ALL_PAGES`, `PAGES_NOT_PROOFREAD`, `PR_TEXTS`,
 //!   `ALL_TEXTS`, `PR_PERCENT`).
 //! * [`svg`] draws the charts as deterministic SVG.
-//! * [`bench_apply`] measures event application for `phetools bench`.
+//! * [`recount`] counts a wiki again through the Action API within a stated
+//!   request budget, records the drift and repairs the stored state; its
+//!   cross-check compares the quality categories with the stored counts.
+//! * [`onwiki`] saves the on-wiki templates through the bot.
+//! * [`jobs`] contains the queue handlers `stats_daily` and `stats_recount`.
+//! * [`bench_apply`] measures event application and [`bench_recount`] the
+//!   request count of a recount, for `phetools bench`.
 //!
-//! The tables are created by `migrations/0008_stats.sql`.
+//! The tables are created by `migrations/0008_stats.sql` and `0009_stats_live.sql`.
 
 pub mod apply;
 mod bench;
 mod error;
 pub mod history;
+pub mod jobs;
 pub mod legacy;
 mod markup;
 mod messages;
 mod model;
+pub mod onwiki;
+pub mod recount;
 pub mod snapshot;
 pub mod svg;
 mod wiki;

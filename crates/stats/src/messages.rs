@@ -89,3 +89,37 @@ pub(crate) fn legacy_heading_difference(from: &str, to: &str) -> String {
 }
 
 pub(crate) const LEGACY_TITLE: &str = "ProofreadPage Statistics";
+
+pub(crate) fn unknown_stats_wiki(wiki: &str) -> String {
+    format!("no statistics settings for {wiki}: stats_wiki has no row for it; add the wiki there before counting it")
+}
+
+pub(crate) fn quality_categories_count(wiki: &str, found: usize) -> String {
+    format!("stats_wiki.quality_categories of {wiki} has {found} names; expected 5, one per quality level 0-4")
+}
+
+pub(crate) fn recount_missing_field(wiki: &str, field: &str) -> String {
+    format!("unexpected API response from {wiki}: no {field}; check that the API URL points at a MediaWiki Action API")
+}
+
+pub(crate) fn recount_over_budget(wiki: &str, budget: u32) -> String {
+    format!(
+        "the recount of {wiki} stopped before exceeding its budget of {budget} requests; \
+         nothing was repaired. A wiki that transcludes its Page: pages more than twice on average needs a larger budget"
+    )
+}
+
+/// Edit summary of the on-wiki statistics templates.
+pub(crate) const TEMPLATE_SUMMARY: &str = "Bot: update statistics";
+
+pub(crate) fn invalid_job_payload(kind: &str, detail: &str) -> String {
+    format!("invalid {kind} job payload: {detail}; expected {{\"wiki\": \"<database name>\", \"day\": \"YYYY-MM-DD\"}}")
+}
+
+pub(crate) fn no_counts_for_templates(wiki: &str) -> String {
+    format!("no counts for {wiki} in stats_wiki_count: the templates are saved only after a first recount or event")
+}
+
+pub(crate) fn invalid_stats_setting(key: &str, detail: &str) -> String {
+    format!("invalid [stats] {key}: {detail}")
+}

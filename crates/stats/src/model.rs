@@ -100,6 +100,24 @@ impl Counts {
     }
 }
 
+/// The count columns of `stats_wiki_count` in table order: pages, q0 to q4,
+/// no_level, texts, with_scans, disambiguation.
+pub(crate) type CountColumns = (i64, i64, i64, i64, i64, i64, i64, i64, i64, i64);
+
+impl From<CountColumns> for Counts {
+    fn from(columns: CountColumns) -> Counts {
+        let (pages, q0, q1, q2, q3, q4, no_level, texts, with_scans, disambiguation) = columns;
+        Counts {
+            pages,
+            levels: [q0, q1, q2, q3, q4],
+            no_level,
+            texts,
+            with_scans,
+            disambiguation,
+        }
+    }
+}
+
 impl AddAssign for Counts {
     fn add_assign(&mut self, other: Counts) {
         self.pages += other.pages;

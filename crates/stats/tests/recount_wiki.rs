@@ -1,0 +1,676 @@
+//! Recounts, the events path and the on-wiki templates against the MediaWiki
+//! 1.39 test wiki of `ops/mediawiki-test-wiki.sh`, set up with
+//! `--proofread-shim` (quality levels and the disambiguation and
+//! expectwithoutscans properties), and a real PostgreSQL.
+//!
+//! The golden test writes a small book of its own (titles unique per run) and
+//! checks every count of it against values computed by hand: over the book's
+//! page rows, and as the difference of two whole-wiki recounts taken before
+//! and after the book was written.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::num::NonZeroU32;
+use std::path::PathBuf;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use chrono::{DateTime, Duration, SubsecRound, Utc};
+use common::stored_counts;
+use phetools_stats::apply::{apply_events, Change, PageEvent};
+use phetools_stats::onwiki::update_templates;
+use phetools_stats::recount::{cross_check, full_recount, Outcome, RecountApi, RecountedCounts, WikiSettings};
+use phetools_stats::{Counts, Level, Namespace};
+use phetools_wiki::{Bot, Credentials, EditOutcome, Secret, WikiBots, WikiConfig};
+use sqlx::PgPool;
+
+/// The test wiki serves every domain: its API URL has no `{domain}`.
+const DOMAIN: &str = "en.wikisource.org";
+const WIKI: &str = "enwikisource";
+const PAGE_NAMESPACE: i32 = 104;
+/// No pacing in tests: the wiki answers one request at a time anyway.
+const REQUESTS_PER_SECOND: NonZeroU32 = NonZeroU32::new(1_000).unwrap();
+
+/// Returns the bots of the test wiki, or `None` (after a message) when the
+/// wiki or its ProofreadPage stand-in is missing. Under CI a missing wiki fails.
+fn test_wiki() -> Option<(WikiBots, String)> {
+    let var = |name: &str| std::env::var(name).ok().filter(|value| !value.is_empty());
+    let (Some(api), Some(_)) = (var("PHETOOLS_TEST_WIKI_API"), var("PHETOOLS_TEST_WIKI_PROOFREAD_SHIM")) else {
+        eprintln!(
+            "SKIPPED: PHETOOLS_TEST_WIKI_API or PHETOOLS_TEST_WIKI_PROOFREAD_SHIM is unset. Run \
+             ops/mediawiki-test-wiki.sh setup --proofread-shim, start it and export the output of its `env` command."
+        );
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "the test wiki with the ProofreadPage stand-in is missing under CI; run the tests with ops/test.sh"
+        );
+        return None;
+    };
+    let credentials = Credentials::BotPassword {
+        user: var("PHETOOLS_TEST_WIKI_BOT_USER").expect("PHETOOLS_TEST_WIKI_BOT_USER is unset"),
+        password: Secret::new(
+            var("PHETOOLS_TEST_WIKI_BOT_PASSWORD").expect("PHETOOLS_TEST_WIKI_BOT_PASSWORD is unset"),
+        ),
+    };
+    let config = WikiConfig {
+        api_url_pattern: api.clone(),
+        edits_per_minute: 6000,
+        ..WikiConfig::default()
+    };
+    Some((WikiBots::new(config, Some(credentials)).unwrap(), api))
+}
+
+fn run_nonce() -> u128 {
+    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_nanos()
+}
+
+async fn insert_settings(pool: &PgPool) -> WikiSettings {
+    sqlx::query(
+        "INSERT INTO stats_wiki (wiki, domain, code, page_namespace, index_namespace, quality_categories, \
+                                 config_source) \
+         VALUES ($1, $2, 'en', $3, 106, \
+                 ARRAY['Without_text', 'Not_proofread', 'Problematic', 'Proofread', 'Validated'], 'shipped') \
+         ON CONFLICT (wiki) DO NOTHING",
+    )
+    .bind(WIKI)
+    .bind(DOMAIN)
+    .bind(PAGE_NAMESPACE)
+    .execute(pool)
+    .await
+    .unwrap();
+    WikiSettings::load(pool, WIKI).await.unwrap()
+}
+
+/// Runs the wiki's job queue and deletes pages through the harness, as Admin.
+fn harness(api: &str, command: &[&str]) {
+    let wiki_dir = std::env::var("PHETOOLS_TEST_WIKI_DIR").expect("PHETOOLS_TEST_WIKI_DIR is unset");
+    let port = url_port(api);
+    let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let output = std::process::Command::new(repo.join("ops/mediawiki-test-wiki.sh"))
+        .args(command)
+        .env("MW_WIKI_DIR", wiki_dir)
+        .env("MW_PORT", port)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{command:?} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+fn url_port(api: &str) -> String {
+    let authority = api.split("//").nth(1).unwrap().split('/').next().unwrap();
+    authority.rsplit_once(':').map_or("80", |(_, port)| port).to_owned()
+}
+
+/// A revision the test saved.
+#[derive(Debug, Clone, Copy)]
+struct Saved {
+    page_id: i64,
+    rev_id: i64,
+    at: DateTime<Utc>,
+}
+
+async fn save(bot: &Bot, title: &str, text: &str) -> Saved {
+    let parsed = bot.parse_title(title).await.unwrap();
+    let current = bot.read_page(&parsed).await.unwrap();
+    let outcome = bot
+        .save_page(&parsed, text, "phetools statistics test", &current.edit_base())
+        .await
+        .unwrap();
+    let EditOutcome::Saved {
+        page_id,
+        new_revid,
+        new_timestamp,
+        ..
+    } = outcome
+    else {
+        panic!("{title}: nothing saved: {outcome:?}");
+    };
+    Saved {
+        page_id: page_id as i64,
+        rev_id: new_revid as i64,
+        at: new_timestamp.parse().unwrap(),
+    }
+}
+
+fn page_text(level: Option<u8>) -> String {
+    match level {
+        Some(level) => format!("<noinclude><pagequality level=\"{level}\" user=\"PheBot\" /></noinclude>text"),
+        None => "text without a quality tag".to_owned(),
+    }
+}
+
+/// What the book wrote: the revisions of each page, by the page's key in the book.
+struct Book {
+    /// Page-namespace dbkeys are `<file>/<n>`.
+    file: String,
+    main_prefix: String,
+    revisions: BTreeMap<&'static str, Vec<Saved>>,
+    deleted_at: DateTime<Utc>,
+}
+
+/// Writes the book:
+///
+/// | key | page | content |
+/// |---|---|---|
+/// | p1 | Page:F/1 | level 0 |
+/// | p2 | Page:F/2 | level 1 |
+/// | p3 | Page:F/3 | level 2 |
+/// | p4 | Page:F/4 | level 1, then level 3 |
+/// | p5 | Page:F/5 | level 3, then level 4 |
+/// | p6 | Page:F/6 | level 3 |
+/// | p7 | Page:F/7 | no level |
+/// | p8 | Page:F/8 | redirect to Page:F/1 |
+/// | p9 | Page:F/9 | level 4, then deleted |
+/// | a | P A | transcludes F/1, F/2, F/3 |
+/// | b | P B | transcludes F/4 and the red link F/99 |
+/// | c | P C | plain text |
+/// | d | P D | `__EXPECTWITHOUTSCANS__` |
+/// | e | P E | transcludes only the red link F/98 |
+/// | dis | P Disambiguation | `__DISAMBIG__` |
+/// | r | P Redirect | redirect to P A |
+async fn write_book(bot: &Bot, api: &str) -> Book {
+    let nonce = run_nonce();
+    let file = format!("Golden_{nonce}.djvu");
+    let main_prefix = format!("Golden {nonce}");
+    let page = |n: u32| format!("Page:{file}/{n}");
+    let main = |suffix: &str| format!("{main_prefix} {suffix}");
+    let mut revisions: BTreeMap<&'static str, Vec<Saved>> = BTreeMap::new();
+
+    for (key, n, levels) in [
+        ("p1", 1, vec![Some(0)]),
+        ("p2", 2, vec![Some(1)]),
+        ("p3", 3, vec![Some(2)]),
+        ("p4", 4, vec![Some(1), Some(3)]),
+        ("p5", 5, vec![Some(3), Some(4)]),
+        ("p6", 6, vec![Some(3)]),
+        ("p7", 7, vec![None]),
+        ("p9", 9, vec![Some(4)]),
+    ] {
+        for level in levels {
+            let saved = save(bot, &page(n), &page_text(level)).await;
+            revisions.entry(key).or_default().push(saved);
+        }
+    }
+    let redirect = save(bot, &page(8), &format!("#REDIRECT [[{}]]", page(1))).await;
+    revisions.insert("p8", vec![redirect]);
+
+    let transclude =
+        |numbers: &[u32]| -> String { numbers.iter().map(|n| format!("{{{{:{}}}}}\n", page(*n))).collect() };
+    for (key, suffix, text) in [
+        ("a", "A", transclude(&[1, 2, 3])),
+        ("b", "B", transclude(&[4, 99])),
+        ("c", "C", "A text without scans.".to_owned()),
+        (
+            "d",
+            "D",
+            "A text expected without scans. __EXPECTWITHOUTSCANS__".to_owned(),
+        ),
+        ("e", "E", transclude(&[98])),
+        ("dis", "Disambiguation", "One of several texts. __DISAMBIG__".to_owned()),
+    ] {
+        let saved = save(bot, &main(suffix), &text).await;
+        revisions.insert(key, vec![saved]);
+    }
+    let redirect = save(bot, &main("Redirect"), &format!("#REDIRECT [[{}]]", main("A"))).await;
+    revisions.insert("r", vec![redirect]);
+
+    harness(api, &["delete", &page(9)]);
+    // Millisecond precision, as meta.dt of EventStreams has.
+    let deleted_at = Utc::now().trunc_subsecs(3);
+    harness(api, &["run-jobs"]);
+    Book {
+        file,
+        main_prefix,
+        revisions,
+        deleted_at,
+    }
+}
+
+impl Book {
+    fn first(&self, key: &str) -> Saved {
+        self.revisions[key][0]
+    }
+
+    fn last(&self, key: &str) -> Saved {
+        *self.revisions[key].last().unwrap()
+    }
+
+    fn page_ids(&self) -> Vec<i64> {
+        self.revisions.values().map(|saved| saved[0].page_id).collect()
+    }
+}
+
+/// Counts of the book alone, computed by hand from the table of [`write_book`].
+fn golden_counts() -> RecountedCounts {
+    RecountedCounts {
+        counts: Counts {
+            // F/1-F/7; the redirect F/8 and the deleted F/9 do not count.
+            pages: 7,
+            // F/1 | F/2 | F/3 | F/4, F/6 | F/5
+            levels: [1, 1, 1, 2, 1],
+            // F/7
+            no_level: 1,
+            // A, B, C, D, E, Disambiguation; the redirect does not count.
+            texts: 6,
+            // A, B and E: template links count red links too.
+            with_scans: 3,
+            disambiguation: 1,
+        },
+        // D
+        expected_without_scans: 1,
+    }
+}
+
+/// Sums the stored rows of the book's pages.
+async fn book_counts(pool: &PgPool, book: &Book) -> RecountedCounts {
+    let row: (i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64) = sqlx::query_as(
+        "SELECT count(*) FILTER (WHERE namespace = 'page'), \
+                count(*) FILTER (WHERE namespace = 'page' AND level = 0), \
+                count(*) FILTER (WHERE namespace = 'page' AND level = 1), \
+                count(*) FILTER (WHERE namespace = 'page' AND level = 2), \
+                count(*) FILTER (WHERE namespace = 'page' AND level = 3), \
+                count(*) FILTER (WHERE namespace = 'page' AND level = 4), \
+                count(*) FILTER (WHERE namespace = 'page' AND level IS NULL), \
+                count(*) FILTER (WHERE namespace = 'main'), \
+                count(*) FILTER (WHERE namespace = 'main' AND with_scans), \
+                count(*) FILTER (WHERE namespace = 'main' AND disambiguation), \
+                count(*) FILTER (WHERE namespace = 'main' AND expect_without_scans AND NOT with_scans \
+                                       AND NOT disambiguation) \
+         FROM stats_page WHERE wiki = $1 AND present AND NOT redirect AND page_id = ANY($2)",
+    )
+    .bind(WIKI)
+    .bind(book.page_ids())
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    let (pages, q0, q1, q2, q3, q4, no_level, texts, with_scans, disambiguation, expected) = row;
+    RecountedCounts {
+        counts: Counts {
+            pages,
+            levels: [q0, q1, q2, q3, q4],
+            no_level,
+            texts,
+            with_scans,
+            disambiguation,
+        },
+        expected_without_scans: expected,
+    }
+}
+
+fn difference(after: RecountedCounts, before: RecountedCounts) -> RecountedCounts {
+    RecountedCounts {
+        counts: after.counts - before.counts,
+        expected_without_scans: after.expected_without_scans - before.expected_without_scans,
+    }
+}
+
+fn assert_counts(actual: RecountedCounts, expected: RecountedCounts, what: &str) {
+    let (a, e) = (actual.counts, expected.counts);
+    assert_eq!(a.pages, e.pages, "{what}: pages");
+    for level in 0..5 {
+        assert_eq!(a.levels[level], e.levels[level], "{what}: q{level}");
+    }
+    assert_eq!(a.no_level, e.no_level, "{what}: pages without level");
+    assert_eq!(a.legacy_q1(), e.legacy_q1(), "{what}: legacy q1");
+    assert_eq!(a.texts, e.texts, "{what}: texts");
+    assert_eq!(a.with_scans, e.with_scans, "{what}: with scans");
+    assert_eq!(a.disambiguation, e.disambiguation, "{what}: disambiguation");
+    assert_eq!(a.naked(), e.naked(), "{what}: legacy naked");
+    assert_eq!(
+        actual.expected_without_scans, expected.expected_without_scans,
+        "{what}: expected without scans"
+    );
+}
+
+fn level(value: i64) -> Option<Level> {
+    Some(Level::new(value).unwrap())
+}
+
+fn event(saved: Saved, namespace: Namespace, change: Change) -> PageEvent {
+    PageEvent {
+        wiki: WIKI.to_owned(),
+        page_id: saved.page_id,
+        rev_id: saved.rev_id,
+        at: saved.at,
+        namespace,
+        change,
+    }
+}
+
+/// The events the wiki produced for the book, in the shapes of the three
+/// streams: creations and deletions (page_change), level changes
+/// (revision-tags-change) and main-namespace flags (page-properties-change,
+/// re-checked through the API). Without `skip_p5_edit` the level change of
+/// F/5 from 3 to 4 is included; with it that event is lost (a gap).
+fn book_events(book: &Book, skip_p5_edit: bool) -> (Vec<PageEvent>, Vec<PageEvent>) {
+    use Namespace::{Main, Page};
+    let created = |redirect, level| Change::Created { redirect, level };
+    let mut page_change = Vec::new();
+    let mut tags_and_properties = Vec::new();
+
+    for (key, levels) in [
+        ("p1", vec![0]),
+        ("p2", vec![1]),
+        ("p3", vec![2]),
+        ("p4", vec![1, 3]),
+        ("p5", vec![3, 4]),
+        ("p6", vec![3]),
+        ("p9", vec![4]),
+    ] {
+        let revisions = &book.revisions[key];
+        page_change.push(event(revisions[0], Page, created(false, level(levels[0]))));
+        for (index, pair) in levels.windows(2).enumerate() {
+            if skip_p5_edit && key == "p5" {
+                continue;
+            }
+            let change = Change::LevelChanged {
+                old: level(pair[0]),
+                new: level(pair[1]),
+            };
+            tags_and_properties.push(event(revisions[index + 1], Page, change));
+        }
+    }
+    page_change.push(event(book.first("p7"), Page, created(false, None)));
+    page_change.push(event(book.first("p8"), Page, created(true, None)));
+    let mut deletion = event(book.last("p9"), Page, Change::Deleted);
+    deletion.at = book.deleted_at;
+    page_change.push(deletion);
+
+    for (key, with_scans, disambiguation) in [
+        ("a", true, false),
+        ("b", true, false),
+        ("c", false, false),
+        ("d", false, false),
+        ("e", true, false),
+        ("dis", false, true),
+    ] {
+        page_change.push(event(book.first(key), Main, created(false, None)));
+        let flags = Change::MainFlagsChanged {
+            redirect: false,
+            disambiguation,
+            with_scans,
+        };
+        // The property event of a revision follows its creation event.
+        let mut properties = event(book.first(key), Main, flags);
+        properties.at += Duration::seconds(1);
+        tags_and_properties.push(properties);
+    }
+    page_change.push(event(book.first("r"), Main, created(true, None)));
+    (page_change, tags_and_properties)
+}
+
+/// Applies the two streams as a consumer sees them: the level and property
+/// stream first and in reverse order, then the page_change stream, then
+/// every event a second time, and a stale level change of F/4 (revision 1
+/// claiming level 0) last.
+async fn apply_streams(pool: &PgPool, book: &Book, page_change: &[PageEvent], tags: &[PageEvent]) {
+    let mut reversed = tags.to_vec();
+    reversed.reverse();
+    apply_events(pool, &reversed).await.unwrap();
+    apply_events(pool, page_change).await.unwrap();
+    for event in [page_change, tags].concat() {
+        let again = apply_events(pool, std::slice::from_ref(&event)).await.unwrap();
+        assert_eq!(again.applied, 0, "a duplicate must change nothing: {event:?}");
+    }
+
+    let stale = event(
+        book.first("p4"),
+        Namespace::Page,
+        Change::LevelChanged {
+            old: level(3),
+            new: level(0),
+        },
+    );
+    let summary = apply_events(pool, &[stale]).await.unwrap();
+    assert_eq!(
+        summary.ignored, 1,
+        "a level change of an older revision must be ignored"
+    );
+}
+
+/// The whole sequence in one test, because the recounts count the whole wiki
+/// and must not see another test's pages appear in between.
+#[sqlx::test(migrations = "../../migrations")]
+async fn golden_counts_from_recount_and_events(pool: PgPool) {
+    let Some((bots, api)) = test_wiki() else { return };
+    let bot = bots.bot(DOMAIN).unwrap();
+    let settings = insert_settings(&pool).await;
+
+    // Whole wiki before the book.
+    let before = full_recount(&pool, bot.as_ref(), &settings, REQUESTS_PER_SECOND)
+        .await
+        .unwrap();
+    assert_eq!(before.outcome, Outcome::Succeeded);
+    let before_counts = before.counts.unwrap();
+
+    let book = write_book(&bot, &api).await;
+
+    // A second recount, of a wiki seen before: only the book changed.
+    let settings = WikiSettings::load(&pool, WIKI).await.unwrap();
+    let after = full_recount(&pool, bot.as_ref(), &settings, REQUESTS_PER_SECOND)
+        .await
+        .unwrap();
+    assert_eq!(after.outcome, Outcome::Succeeded);
+    assert!(
+        after.requests <= after.budget,
+        "{} requests, budget {}",
+        after.requests,
+        after.budget
+    );
+    assert_eq!(after.requests, 3, "site figures, Page namespace, main namespace");
+    let after_counts = after.counts.unwrap();
+    assert_counts(
+        difference(after_counts, before_counts),
+        golden_counts(),
+        "recount difference",
+    );
+    assert_counts(book_counts(&pool, &book).await, golden_counts(), "recounted book rows");
+    assert_eq!(stored_counts(&pool, WIKI).await, after_counts.counts, "stored counts");
+
+    let transcluded: Vec<String> = sqlx::query_scalar(
+        "SELECT page_title FROM stats_transclusion WHERE wiki = $1 AND main_page_id = $2 ORDER BY page_title",
+    )
+    .bind(WIKI)
+    .bind(book.first("b").page_id)
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        transcluded,
+        vec![format!("{}/4", book.file), format!("{}/99", book.file)]
+    );
+    let title: String = sqlx::query_scalar("SELECT title FROM stats_page WHERE wiki = $1 AND page_id = $2")
+        .bind(WIKI)
+        .bind(book.first("a").page_id)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(title, format!("{} A", book.main_prefix).replace(' ', "_"));
+
+    // The cross-check agrees with categories that the recount just read.
+    let check = cross_check(&pool, bot.as_ref(), &settings).await.unwrap();
+    assert_eq!(check.stored_levels, after_counts.counts.levels);
+    assert_eq!(check.category_pages, after_counts.counts.levels, "quality categories");
+    assert_eq!(check.drifts, 0);
+
+    // The events alone, into a wiki of their own: the golden counts.
+    let (page_change, tags) = book_events(&book, false);
+    let events_wiki = "goldeneventswikisource";
+    let rename = |events: &[PageEvent]| -> Vec<PageEvent> {
+        events
+            .iter()
+            .cloned()
+            .map(|mut event| {
+                event.wiki = events_wiki.to_owned();
+                event
+            })
+            .collect()
+    };
+    apply_streams(&pool, &book, &rename(&page_change), &rename(&tags)).await;
+    // Events do not carry expectwithoutscans, so only the other counts are compared.
+    assert_eq!(
+        stored_counts(&pool, events_wiki).await,
+        golden_counts().counts,
+        "events"
+    );
+
+    // A gap: the level change of F/5 is lost. A recount repairs it and records the drift.
+    sqlx::query("DELETE FROM stats_page WHERE wiki = $1")
+        .bind(WIKI)
+        .execute(&pool)
+        .await
+        .unwrap();
+    sqlx::query("DELETE FROM stats_wiki_count WHERE wiki = $1")
+        .bind(WIKI)
+        .execute(&pool)
+        .await
+        .unwrap();
+    let (page_change, tags) = book_events(&book, true);
+    apply_streams(&pool, &book, &page_change, &tags).await;
+    assert_eq!(
+        stored_counts(&pool, WIKI).await.levels[3],
+        3,
+        "F/4, F/5 and F/6 at level 3 before the recount"
+    );
+
+    let repaired = full_recount(&pool, bot.as_ref(), &settings, REQUESTS_PER_SECOND)
+        .await
+        .unwrap();
+    assert_eq!(repaired.outcome, Outcome::Succeeded);
+    assert_counts(
+        book_counts(&pool, &book).await,
+        golden_counts(),
+        "book after the gap and the recount",
+    );
+    assert_eq!(
+        repaired.counts.unwrap(),
+        after_counts,
+        "whole wiki after the gap and the recount"
+    );
+    let drift: (Option<i64>, Option<i64>, bool, String) = sqlx::query_as(
+        "SELECT stored, reported, repaired, source FROM stats_drift \
+         WHERE wiki = $1 AND page_id = $2 AND field = 'level' AND recount_id = $3",
+    )
+    .bind(WIKI)
+    .bind(book.first("p5").page_id)
+    .bind(repaired.recount_id)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(drift, (Some(3), Some(4), true, "recount".to_owned()));
+    let recorded: (String, i32, i32, Option<String>) =
+        sqlx::query_as("SELECT kind, requests, budget, outcome FROM stats_recount WHERE id = $1")
+            .bind(repaired.recount_id)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(recorded.0, "full");
+    assert_eq!(recorded.1, 3);
+    assert_eq!(recorded.2, i32::try_from(repaired.budget).unwrap());
+    assert_eq!(recorded.3.as_deref(), Some("succeeded"));
+}
+
+/// The real wiki's answers, each generator answer with a `continue` added,
+/// as a wiki far larger than its site statistics would return.
+struct EndlessApi<'a> {
+    bot: &'a Bot,
+}
+
+#[async_trait::async_trait]
+impl RecountApi for EndlessApi<'_> {
+    async fn query(&self, params: &[(&str, &str)]) -> Result<serde_json::Value, phetools_wiki::WikiError> {
+        let mut response = self.bot.query(params).await?;
+        if params.iter().any(|(key, _)| *key == "generator") {
+            response["continue"] = serde_json::json!({ "gapcontinue": "~", "continue": "gapcontinue||" });
+        }
+        Ok(response)
+    }
+}
+
+/// A recount that needs more requests than its budget stops before the
+/// request that would exceed it, repairs nothing and records `over_budget`.
+#[sqlx::test(migrations = "../../migrations")]
+async fn recount_stops_over_budget(pool: PgPool) {
+    let Some((bots, _)) = test_wiki() else { return };
+    let bot = bots.bot(DOMAIN).unwrap();
+    let settings = insert_settings(&pool).await;
+
+    let api = EndlessApi { bot: bot.as_ref() };
+    let report = full_recount(&pool, &api, &settings, REQUESTS_PER_SECOND).await.unwrap();
+    assert_eq!(report.outcome, Outcome::OverBudget);
+    assert_eq!(
+        report.requests, report.budget,
+        "every allowed request is sent, and no more"
+    );
+    assert!(report.counts.is_none());
+
+    let pages: i64 = sqlx::query_scalar("SELECT count(*) FROM stats_page")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(pages, 0, "nothing is repaired");
+    let recorded: (i32, i32, Option<String>, Option<String>) =
+        sqlx::query_as("SELECT requests, budget, outcome, error FROM stats_recount WHERE id = $1")
+            .bind(report.recount_id)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(recorded.0, i32::try_from(report.budget).unwrap());
+    assert_eq!(recorded.1, i32::try_from(report.budget).unwrap());
+    assert_eq!(recorded.2.as_deref(), Some("over_budget"));
+    assert!(recorded.3.unwrap().contains("budget"));
+    let last: Option<DateTime<Utc>> = sqlx::query_scalar("SELECT last_full_recount_at FROM stats_wiki WHERE wiki = $1")
+        .bind(WIKI)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(last, None, "an unfinished recount does not count as one");
+}
+
+/// Templates are saved once, with the wiki's number format, and not again
+/// while the value is the same.
+#[sqlx::test(migrations = "../../migrations")]
+async fn templates_saved_only_on_change(pool: PgPool) {
+    let Some((bots, _)) = test_wiki() else { return };
+    let bot = bots.bot(DOMAIN).unwrap();
+    // A wiki name of its own per run, because the template pages outlive the test.
+    let nonce = run_nonce() % 1_000_000;
+    let pages = 1_000_000 + i64::try_from(nonce).unwrap();
+    sqlx::query(
+        "INSERT INTO stats_wiki_count (wiki, pages, q0, q1, q2, q3, q4, texts, with_scans, disambiguation) \
+         VALUES ($1, $2, 10, $2 - 40, 10, 10, 10, 200, 150, 10)",
+    )
+    .bind(WIKI)
+    .bind(pages)
+    .execute(&pool)
+    .await
+    .unwrap();
+
+    let first = update_templates(&pool, &bot, WIKI, "en").await.unwrap();
+    assert!(first.saved.contains(&"ALL_PAGES".to_owned()), "{first:?}");
+    let parsed = bot.parse_title("Template:ALL_PAGES").await.unwrap();
+    let text = bot.read_page(&parsed).await.unwrap().revision.unwrap().text;
+    let expected = phetools_stats::legacy::group_thousands(pages, ",");
+    assert_eq!(text.trim(), expected);
+    let percent = bot
+        .read_page(&bot.parse_title("Template:PR_PERCENT").await.unwrap())
+        .await
+        .unwrap();
+    assert_eq!(percent.revision.unwrap().text.trim(), "78.95");
+
+    let second = update_templates(&pool, &bot, WIKI, "en").await.unwrap();
+    assert!(second.saved.is_empty(), "{second:?}");
+    assert_eq!(second.unchanged.len(), 5, "{second:?}");
+
+    // A fresh database knows no saved value: the page's text decides, and nothing is saved.
+    sqlx::query("DELETE FROM stats_template_value")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let third = update_templates(&pool, &bot, WIKI, "en").await.unwrap();
+    assert!(third.saved.is_empty(), "{third:?}");
+    assert_eq!(third.already_current.len(), 5, "{third:?}");
+}
