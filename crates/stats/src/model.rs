@@ -72,7 +72,9 @@ impl Namespace {
 ///
 /// Page-namespace figures count non-redirect pages; `q1` counts pages at level 1
 /// only, and `no_level` the pages without a level. Main-namespace figures count
-/// non-redirect pages of namespace 0.
+/// non-redirect pages of namespace 0; `expected_without_scans` counts those of
+/// them that neither transclude scans nor are disambiguation pages but carry
+/// `__EXPECTWITHOUTSCANS__`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct Counts {
     pub pages: i64,
@@ -82,6 +84,7 @@ pub struct Counts {
     pub texts: i64,
     pub with_scans: i64,
     pub disambiguation: i64,
+    pub expected_without_scans: i64,
 }
 
 impl Counts {
@@ -110,6 +113,7 @@ impl AddAssign for Counts {
         self.texts += other.texts;
         self.with_scans += other.with_scans;
         self.disambiguation += other.disambiguation;
+        self.expected_without_scans += other.expected_without_scans;
     }
 }
 
@@ -128,6 +132,7 @@ impl Sub for Counts {
             texts: self.texts - other.texts,
             with_scans: self.with_scans - other.with_scans,
             disambiguation: self.disambiguation - other.disambiguation,
+            expected_without_scans: self.expected_without_scans - other.expected_without_scans,
         }
     }
 }
