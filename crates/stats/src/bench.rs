@@ -126,6 +126,8 @@ fn synthetic_events(wiki: &str, count: usize) -> Vec<PageEvent> {
             rev_id,
             at: start + Duration::seconds(index as i64),
             namespace: Namespace::Page,
+            title: None,
+            human_edit_at: None,
             change,
         });
     }

@@ -4,6 +4,8 @@
 //!   quality level changed, main-namespace flags changed) to the per-page state
 //!   and the per-wiki counts in one transaction, guarded by revision ids so that
 //!   duplicate and out-of-order events change nothing.
+//! * [`events`] decodes EventStreams events (page properties, revision tags,
+//!   page lifecycle) into page events and re-check requests.
 //! * [`snapshot`] copies the counts into the daily snapshot table.
 //! * [`history`] parses and imports the old tool's history file
 //!   (`new_stats.py`, one Python 2 literal per line) without evaluating it.
@@ -24,6 +26,7 @@
 pub mod apply;
 mod bench;
 mod error;
+pub mod events;
 pub mod history;
 pub mod jobs;
 pub mod legacy;
@@ -38,5 +41,6 @@ mod wiki;
 
 pub use bench::{bench_apply, ApplyBenchReport};
 pub use error::StatsError;
+pub use events::{decode_stats_event, RecheckReason, RecheckRequest, StatsEventError, StatsInput, WikiDirectory};
 pub use model::{Counts, Level, Namespace};
 pub use wiki::dbname_for_code;

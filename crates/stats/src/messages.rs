@@ -123,3 +123,34 @@ pub(crate) fn no_counts_for_templates(wiki: &str) -> String {
 pub(crate) fn invalid_stats_setting(key: &str, detail: &str) -> String {
     format!("invalid [stats] {key}: {detail}")
 }
+
+fn event_name(stream: &str, event_id: Option<&str>) -> String {
+    format!("{stream} event {}", event_id.unwrap_or("without meta.id"))
+}
+
+pub(crate) fn stats_event_missing(stream: &str, event_id: Option<&str>, field: &str) -> String {
+    format!(
+        "{} has no {field}; the statistics cannot use it (the event is counted as malformed and skipped)",
+        event_name(stream, event_id)
+    )
+}
+
+pub(crate) fn stats_event_invalid(
+    stream: &str,
+    event_id: Option<&str>,
+    field: &str,
+    value: &str,
+    reason: &str,
+) -> String {
+    format!(
+        "{} has {field} = {value}: {reason}; the event is counted as malformed and skipped",
+        event_name(stream, event_id)
+    )
+}
+
+pub(crate) fn stats_event_unsupported(stream: &str) -> String {
+    format!(
+        "the statistics do not decode the stream {stream:?}; use page-properties-change, revision-tags-change, \
+         page_change.v1, page-create, page-delete, page-undelete or page-move"
+    )
+}

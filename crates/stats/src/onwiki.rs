@@ -86,7 +86,7 @@ async fn save_template(bot: &Bot, wiki: &str, title: &str, value: &str) -> Resul
 
 async fn wiki_counts(pool: &PgPool, wiki: &str) -> Result<Counts, StatsError> {
     let row: Option<CountColumns> = sqlx::query_as(
-        "SELECT pages, q0, q1, q2, q3, q4, no_level, texts, with_scans, disambiguation \
+        "SELECT pages, q0, q1, q2, q3, q4, no_level, texts, with_scans, disambiguation, expected_without_scans \
          FROM stats_wiki_count WHERE wiki = $1",
     )
     .bind(wiki)

@@ -38,7 +38,7 @@ use tracing::{info, info_span, warn, Instrument};
 pub use api::RecountApi;
 pub use budget::{recount_budget, FIXED_REQUESTS, HIGH_LIST_LIMIT, LIST_LIMIT, REQUESTS_PER_LIMIT};
 pub use fetch::{Census, CensusPage, SiteFigures};
-pub use repair::{RecountedCounts, RepairSummary};
+pub use repair::RepairSummary;
 pub use settings::WikiSettings;
 
 use crate::error::StatsError;
@@ -79,7 +79,7 @@ pub struct RecountReport {
     pub pages_marked_absent: i64,
     /// Counts after the repair; `None` unless the outcome is `succeeded`.
     #[serde(skip)]
-    pub counts: Option<RecountedCounts>,
+    pub counts: Option<crate::Counts>,
 }
 
 /// Result of [`cross_check`].

@@ -12,18 +12,10 @@ use sqlx::{PgConnection, PgPool, Postgres, Transaction};
 
 use super::fetch::Census;
 use crate::error::StatsError;
-use crate::model::{Counts, Namespace};
+use crate::model::{CountColumns, Counts, Namespace};
 
 /// Rows per insert into the temporary tables.
 const CHUNK: usize = 10_000;
-
-/// The counts of one wiki, with the modern naked-count correction.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct RecountedCounts {
-    pub counts: Counts,
-    /// Texts without scans that carry `__EXPECTWITHOUTSCANS__`.
-    pub expected_without_scans: i64,
-}
 
 /// What [`repair`] changed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -33,7 +25,7 @@ pub struct RepairSummary {
     pub pages_repaired: i64,
     pub pages_marked_absent: i64,
     /// The wiki's counts after the repair, equal to the sum over its page rows.
-    pub counts: RecountedCounts,
+    pub counts: Counts,
 }
 
 /// Applies `census` to the stored state of `wiki`. `first_recount` leaves out
@@ -310,19 +302,8 @@ async fn write_transclusions(transaction: &mut Transaction<'_, Postgres>, wiki: 
     Ok(())
 }
 
-/// The count columns of `stats_wiki_count` in table order, then expected_without_scans.
-type CountsRow = (i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64);
-
-fn counts_from_row(row: CountsRow) -> RecountedCounts {
-    let (pages, q0, q1, q2, q3, q4, no_level, texts, with_scans, disambiguation, expected_without_scans) = row;
-    RecountedCounts {
-        counts: Counts::from((pages, q0, q1, q2, q3, q4, no_level, texts, with_scans, disambiguation)),
-        expected_without_scans,
-    }
-}
-
-async fn stored_counts(transaction: &mut Transaction<'_, Postgres>, wiki: &str) -> Result<RecountedCounts, StatsError> {
-    let row: Option<CountsRow> = sqlx::query_as(
+async fn stored_counts(transaction: &mut Transaction<'_, Postgres>, wiki: &str) -> Result<Counts, StatsError> {
+    let row: Option<CountColumns> = sqlx::query_as(
         "SELECT pages, q0, q1, q2, q3, q4, no_level, texts, with_scans, disambiguation, expected_without_scans \
          FROM stats_wiki_count WHERE wiki = $1",
     )
@@ -330,12 +311,12 @@ async fn stored_counts(transaction: &mut Transaction<'_, Postgres>, wiki: &str) 
     .fetch_optional(&mut **transaction)
     .await
     .map_err(StatsError::database("cannot read the wiki counts"))?;
-    Ok(row.map(counts_from_row).unwrap_or_default())
+    Ok(row.map(Counts::from).unwrap_or_default())
 }
 
 /// Sums the contributions of the wiki's page rows, as `apply::contribution` defines them.
-async fn summed_counts(transaction: &mut Transaction<'_, Postgres>, wiki: &str) -> Result<RecountedCounts, StatsError> {
-    let row: CountsRow = sqlx::query_as(
+async fn summed_counts(transaction: &mut Transaction<'_, Postgres>, wiki: &str) -> Result<Counts, StatsError> {
+    let row: CountColumns = sqlx::query_as(
         "SELECT count(*) FILTER (WHERE namespace = 'page'), \
                 count(*) FILTER (WHERE namespace = 'page' AND level = 0), \
                 count(*) FILTER (WHERE namespace = 'page' AND level = 1), \
@@ -354,11 +335,10 @@ async fn summed_counts(transaction: &mut Transaction<'_, Postgres>, wiki: &str) 
     .fetch_one(&mut **transaction)
     .await
     .map_err(StatsError::database("cannot sum the page rows"))?;
-    Ok(counts_from_row(row))
+    Ok(Counts::from(row))
 }
 
-fn count_fields(counts: &RecountedCounts) -> [(&'static str, i64); 11] {
-    let c = &counts.counts;
+fn count_fields(c: &Counts) -> [(&'static str, i64); 11] {
     [
         ("count_pages", c.pages),
         ("count_q0", c.levels[0]),
@@ -370,7 +350,7 @@ fn count_fields(counts: &RecountedCounts) -> [(&'static str, i64); 11] {
         ("count_texts", c.texts),
         ("count_with_scans", c.with_scans),
         ("count_disambiguation", c.disambiguation),
-        ("count_expected_without_scans", counts.expected_without_scans),
+        ("count_expected_without_scans", c.expected_without_scans),
     ]
 }
 
@@ -378,8 +358,8 @@ async fn record_count_drifts(
     transaction: &mut Transaction<'_, Postgres>,
     wiki: &str,
     recount_id: i64,
-    before: &RecountedCounts,
-    after: &RecountedCounts,
+    before: &Counts,
+    after: &Counts,
 ) -> Result<i64, StatsError> {
     let mut written = 0;
     for ((field, stored), (_, reported)) in count_fields(before).into_iter().zip(count_fields(after)) {
@@ -403,12 +383,7 @@ async fn record_count_drifts(
     Ok(written)
 }
 
-async fn write_counts(
-    transaction: &mut Transaction<'_, Postgres>,
-    wiki: &str,
-    counts: &RecountedCounts,
-) -> Result<(), StatsError> {
-    let c = &counts.counts;
+async fn write_counts(transaction: &mut Transaction<'_, Postgres>, wiki: &str, c: &Counts) -> Result<(), StatsError> {
     sqlx::query(
         "INSERT INTO stats_wiki_count (wiki, pages, q0, q1, q2, q3, q4, no_level, texts, with_scans, disambiguation, \
                                        expected_without_scans) \
@@ -430,7 +405,7 @@ async fn write_counts(
     .bind(c.texts)
     .bind(c.with_scans)
     .bind(c.disambiguation)
-    .bind(counts.expected_without_scans)
+    .bind(c.expected_without_scans)
     .execute(&mut **transaction)
     .await
     .map_err(StatsError::database("cannot write the recounted counts"))?;
