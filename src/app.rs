@@ -95,6 +95,7 @@ pub async fn run_roles(config: &Config, roles: Roles) -> anyhow::Result<()> {
     };
     if let Some(engines) = &engines {
         let workers = WorkerPool::new(pool.clone(), registry(config, &pool, engines)?, config.queue.clone())?;
+        schedule_statistics(&pool).await;
         let token = shutdown.clone();
         tasks.spawn(async move {
             workers.run(token).await;
@@ -203,7 +204,33 @@ fn registry(config: &Config, pool: &PgPool, engines: &phetools_ocr::EnginePool) 
     match_split_jobs(config, pool, wiki_for_jobs, downloader_for_jobs)?.register(&mut registry);
     registry.register(phetools_hocr::JOB_KIND, hocr);
     registry.register(phetools_ocr::JOB_KIND, ocr);
+    register_statistics_jobs(config, pool, &mut registry)?;
     Ok(registry)
+}
+
+/// The stats_daily and stats_recount jobs. Recounts read and templates are
+/// saved as the bot account of the match and split jobs; without credentials
+/// the recounts read anonymously (500 items per list instead of 5,000) and
+/// the template saves fail.
+fn register_statistics_jobs(config: &Config, pool: &PgPool, registry: &mut Registry) -> anyhow::Result<()> {
+    config.stats.validate().context("invalid [stats] settings")?;
+    let credentials = crate::config::bot_credentials(&ProcessEnvironment)?;
+    let bots = Arc::new(WikiBots::new(config.wiki.clone(), credentials).context("invalid [wiki] settings")?);
+    let daily = phetools_stats::jobs::DailyJobHandler::new(pool.clone(), bots.clone(), config.stats.clone());
+    let recount = phetools_stats::jobs::RecountJobHandler::new(pool.clone(), bots, config.stats.clone());
+    registry.register(phetools_stats::jobs::DAILY_JOB_KIND, daily);
+    registry.register(phetools_stats::jobs::RECOUNT_JOB_KIND, recount);
+    Ok(())
+}
+
+/// Queues the daily statistics job of every counted wiki; each job then
+/// queues the next day's. A failure is logged and the workers start anyway.
+async fn schedule_statistics(pool: &PgPool) {
+    let today = chrono::Utc::now().date_naive();
+    match phetools_stats::jobs::schedule_daily_jobs(pool, today).await {
+        Ok(wikis) => info!(wikis, "daily statistics jobs queued"),
+        Err(error) => warn!(error = %error, "cannot queue the daily statistics jobs"),
+    }
 }
 
 /// The match, split, extract_text_layer and verify_match jobs. They edit as the bot

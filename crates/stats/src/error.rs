@@ -37,7 +37,7 @@ pub enum StatsError {
     Api {
         wiki: String,
         #[source]
-        source: phetools_wiki::WikiError,
+        source: Box<phetools_wiki::WikiError>,
     },
     /// An API response lacks a field the recount needs.
     #[error("{0}")]
@@ -48,7 +48,7 @@ pub enum StatsError {
         wiki: String,
         template: String,
         #[source]
-        source: phetools_wiki::EditError,
+        source: Box<phetools_wiki::EditError>,
     },
 }
 

@@ -10,9 +10,10 @@
 //!   the job with that reason and is not retried.
 //!
 //! A full recount is due on first sight of a wiki (`last_full_recount_at` is
-//! NULL), on the wiki's day in a rotation of `full_recount_days` days (weekly
-//! by default; a stable hash of its name, so the wikis spread over the
-//! period), and whenever the last one is more than `full_recount_days` days old.
+//! NULL) and whenever the last one is more than `full_recount_days` days old.
+//! It is also due on the wiki's day in a rotation of `full_recount_days` days
+//! (weekly by default). A stable hash of the wiki's name picks that day, so
+//! the wikis spread over the period.
 
 use std::num::NonZeroU32;
 use std::sync::Arc;
@@ -201,7 +202,7 @@ impl DailyJobHandler {
         let settings = WikiSettings::load(&self.pool, wiki).await?;
         let bot = self.bots.bot(&settings.domain).map_err(|source| StatsError::Api {
             wiki: wiki.to_owned(),
-            source,
+            source: Box::new(source),
         })?;
 
         let snapshot_taken = take_wiki_snapshot(&self.pool, wiki, day).await?;
@@ -266,7 +267,7 @@ impl JobHandler for RecountJobHandler {
             let bot = self.bots.bot(&settings.domain).map_err(|source| {
                 job_error(StatsError::Api {
                     wiki: payload.wiki.clone(),
-                    source,
+                    source: Box::new(source),
                 })
             })?;
             let recount = full_recount(&self.pool, bot.as_ref(), &settings, self.config.requests_per_second());

@@ -18,8 +18,8 @@
 //!   cross-check compares the quality categories with the stored counts.
 //! * [`onwiki`] saves the on-wiki templates through the bot.
 //! * [`jobs`] contains the queue handlers `stats_daily` and `stats_recount`.
-//! * [`bench_apply`] measures event application and [`bench_recount`] the
-//!   request count of a recount, for `phetools bench`.
+//! * [`bench_apply`] measures event application and
+//!   [`recount::bench_recount`] the request count of a recount, for `phetools bench`.
 //!
 //! The tables are created by `migrations/0008_stats.sql` and `0009_stats_live.sql`.
 

@@ -154,3 +154,7 @@ pub(crate) fn stats_event_unsupported(stream: &str) -> String {
          page_change.v1, page-create, page-delete, page-undelete or page-move"
     )
 }
+
+pub(crate) fn benchmark_needs_pages() -> String {
+    "the recount benchmark needs a wiki of at least one page; pass a positive page count".to_owned()
+}

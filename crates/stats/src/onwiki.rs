@@ -61,7 +61,7 @@ pub async fn update_templates(pool: &PgPool, bot: &Bot, wiki: &str, code: &str) 
 async fn save_template(bot: &Bot, wiki: &str, title: &str, value: &str) -> Result<Option<i64>, StatsError> {
     let api_error = |source| StatsError::Api {
         wiki: wiki.to_owned(),
-        source,
+        source: Box::new(source),
     };
     let parsed = bot.parse_title(title).await.map_err(api_error)?;
     let current = bot.read_page(&parsed).await.map_err(api_error)?;
@@ -76,7 +76,7 @@ async fn save_template(bot: &Bot, wiki: &str, title: &str, value: &str) -> Resul
         .map_err(|source| StatsError::TemplateEdit {
             wiki: wiki.to_owned(),
             template: title.to_owned(),
-            source,
+            source: Box::new(source),
         })?;
     match outcome {
         EditOutcome::Saved { new_revid, .. } => Ok(Some(i64::try_from(new_revid).unwrap_or(i64::MAX))),

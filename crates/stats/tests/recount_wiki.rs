@@ -13,18 +13,22 @@ mod common;
 use std::collections::BTreeMap;
 use std::num::NonZeroU32;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use chrono::{DateTime, SecondsFormat, SubsecRound, Utc};
 use common::stored_counts;
+use phetools_queue::{JobContext, JobError, JobHandler, ProgressReporter};
 use phetools_stats::apply::{apply_events, Change, PageEvent};
 use phetools_stats::events::{decode_stats_event, RecheckRequest, StatsInput, WikiDirectory, WikiInfo};
+use phetools_stats::jobs::{DailyJobHandler, RecountJobHandler, StatsConfig, DAILY_JOB_KIND, RECOUNT_JOB_KIND};
 use phetools_stats::onwiki::update_templates;
 use phetools_stats::recount::{cross_check, full_recount, Outcome, RecountApi, WikiSettings};
 use phetools_stats::{Counts, Namespace};
 use phetools_wiki::{Bot, Credentials, EditOutcome, Secret, WikiBots, WikiConfig};
 use serde_json::{json, Value};
 use sqlx::PgPool;
+use tokio_util::sync::CancellationToken;
 
 /// The test wiki serves every domain: its API URL has no `{domain}`.
 const DOMAIN: &str = "en.wikisource.org";
@@ -813,4 +817,106 @@ async fn templates_saved_only_on_change(pool: PgPool) {
     let third = update_templates(&pool, &bot, WIKI, "en").await.unwrap();
     assert!(third.saved.is_empty(), "{third:?}");
     assert_eq!(third.already_current.len(), 5, "{third:?}");
+}
+
+fn job(kind: &str, payload: Value) -> JobContext {
+    JobContext {
+        job_id: 1,
+        kind: kind.to_owned(),
+        payload,
+        attempt: 1,
+        max_attempts: 5,
+        cancel: CancellationToken::new(),
+        progress: ProgressReporter::detached(),
+    }
+}
+
+async fn queued_jobs(pool: &PgPool) -> Vec<(String, Option<String>, DateTime<Utc>)> {
+    sqlx::query_as("SELECT kind, dedupe_key, run_after FROM job WHERE state = 'queued' ORDER BY kind, id")
+        .fetch_all(pool)
+        .await
+        .unwrap()
+}
+
+/// The daily job takes the snapshot, runs the cross-check, queues the next
+/// day's job and, on first sight of the wiki, a full recount; run again, it
+/// queues nothing more. The recount job then recounts the wiki.
+#[sqlx::test(migrations = "../../migrations")]
+async fn daily_job_queues_next_day_and_recount(pool: PgPool) {
+    let Some((bots, _)) = test_wiki() else { return };
+    insert_settings(&pool).await;
+    sqlx::query("INSERT INTO stats_wiki_count (wiki, pages, q1) VALUES ($1, 1, 1)")
+        .bind(WIKI)
+        .execute(&pool)
+        .await
+        .unwrap();
+    let bots = Arc::new(bots);
+    // No template wiki: the template test edits the same pages.
+    let config = StatsConfig {
+        template_wikis: Vec::new(),
+        recount_requests_per_second: 1_000,
+        ..StatsConfig::default()
+    };
+    let daily = DailyJobHandler::new(pool.clone(), bots.clone(), config.clone());
+    let payload = json!({ "wiki": WIKI, "day": "2026-12-05" });
+
+    let result = daily.run(job(DAILY_JOB_KIND, payload.clone())).await.unwrap();
+    assert_eq!(result["snapshot"], json!(true), "{result}");
+    assert_eq!(result["templates"], Value::Null, "{result}");
+    let snapshot: i64 = sqlx::query_scalar("SELECT pages FROM stats_snapshot WHERE wiki = $1 AND day = '2026-12-05'")
+        .bind(WIKI)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(snapshot, 1);
+    let checks: i64 = sqlx::query_scalar("SELECT count(*) FROM stats_recount WHERE kind = 'cross_check'")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(checks, 1);
+
+    daily.run(job(DAILY_JOB_KIND, payload)).await.unwrap();
+    let jobs = queued_jobs(&pool).await;
+    let next_day: DateTime<Utc> = "2026-12-06T00:10:00Z".parse().unwrap();
+    assert_eq!(
+        jobs,
+        vec![
+            (
+                DAILY_JOB_KIND.to_owned(),
+                Some(format!("stats_daily:{WIKI}:2026-12-06")),
+                next_day
+            ),
+            (
+                RECOUNT_JOB_KIND.to_owned(),
+                Some(format!("stats_recount:{WIKI}")),
+                jobs[1].2
+            ),
+        ],
+        "one job of each kind, however often the day runs"
+    );
+
+    let recount = RecountJobHandler::new(pool.clone(), bots, config);
+    let result = recount
+        .run(job(RECOUNT_JOB_KIND, json!({ "wiki": WIKI })))
+        .await
+        .unwrap();
+    assert_eq!(result["outcome"], json!("succeeded"), "{result}");
+    let last: Option<DateTime<Utc>> = sqlx::query_scalar("SELECT last_full_recount_at FROM stats_wiki WHERE wiki = $1")
+        .bind(WIKI)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert!(last.is_some());
+}
+
+#[sqlx::test(migrations = "../../migrations")]
+async fn invalid_daily_payload_fails_permanently(pool: PgPool) {
+    let bots = Arc::new(WikiBots::new(WikiConfig::default(), None).unwrap());
+    let daily = DailyJobHandler::new(pool, bots, StatsConfig::default());
+    let error = daily
+        .run(job(DAILY_JOB_KIND, json!({ "wiki": WIKI, "day": "yesterday" })))
+        .await
+        .unwrap_err();
+    assert!(matches!(error, JobError::Permanent(_)), "{error:?}");
+    assert!(error.to_string().contains("stats_daily"), "{error}");
 }

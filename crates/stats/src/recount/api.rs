@@ -36,7 +36,7 @@ fn continuation_params(next: &Map<String, Value>) -> Vec<(String, String)> {
         .collect()
 }
 
-/// Why a paged read stopped before its end.
+/// Reason a paged read stopped before its end.
 #[derive(Debug)]
 pub(crate) enum Stop {
     /// The next request would exceed the budget.

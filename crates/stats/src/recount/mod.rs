@@ -1,13 +1,13 @@
 //! Counts a wiki again through the Action API and sets the stored statistics right.
 //!
 //! * [`full_recount`] enumerates the non-redirect pages of the Page namespace
-//!   (`generator=allpages` with `prop=info|pageprops|categories`: the level is
-//!   the `proofread_page_quality_level` property, else the first quality
-//!   category, as ProofreadPage's own lookup does) and of the main namespace
-//!   (`prop=info|pageprops|templates&tlnamespace=<Page namespace>`: the
-//!   `disambiguation` and `expectwithoutscans` properties and the template
-//!   links into the Page namespace, red links included as the old SQL counted
-//!   them). It compares the census with `stats_page` and
+//!   with `generator=allpages` and `prop=info|pageprops|categories`. A page's
+//!   level is its `proofread_page_quality_level` property, else its first
+//!   quality category, as ProofreadPage's own lookup does. It enumerates the
+//!   main namespace with `prop=info|pageprops|templates&tlnamespace=<Page
+//!   namespace>`, which gives the `disambiguation` and `expectwithoutscans`
+//!   properties and the template links into the Page namespace. Red links
+//!   count, as the old SQL counted them. It compares the census with `stats_page` and
 //!   `stats_transclusion`, writes `stats_drift` rows (`source = 'recount'`),
 //!   repairs the rows and the counts in one transaction ([`repair`]) and
 //!   records the run in `stats_recount`. It stops with outcome `over_budget`
@@ -23,6 +23,7 @@
 //! Requests are paced by a `governor` rate limiter at `requests_per_second`.
 
 mod api;
+mod bench;
 mod budget;
 mod fetch;
 mod repair;
@@ -36,6 +37,7 @@ use sqlx::PgPool;
 use tracing::{info, info_span, warn, Instrument};
 
 pub use api::RecountApi;
+pub use bench::{bench_recount, GeneratedWiki, RecountBenchReport, LEGACY_QUERIES_PER_WIKI};
 pub use budget::{recount_budget, FIXED_REQUESTS, HIGH_LIST_LIMIT, LIST_LIMIT, REQUESTS_PER_LIMIT};
 pub use fetch::{Census, CensusPage, SiteFigures};
 pub use repair::RepairSummary;
@@ -45,7 +47,7 @@ use crate::error::StatsError;
 use crate::messages;
 use api::{Pager, Stop};
 
-/// How a recount or cross-check ended (`stats_recount.outcome`).
+/// Outcome of a recount or cross-check (`stats_recount.outcome`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
@@ -244,7 +246,7 @@ fn stop_error(wiki: &str, stop: Stop) -> StatsError {
     match stop {
         Stop::Api(source) => StatsError::Api {
             wiki: wiki.to_owned(),
-            source,
+            source: Box::new(source),
         },
         Stop::Unexpected(detail) => StatsError::UnexpectedResponse(detail),
         Stop::OverBudget => StatsError::UnexpectedResponse(messages::recount_over_budget(wiki, 0)),

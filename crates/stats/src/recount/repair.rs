@@ -17,7 +17,7 @@ use crate::model::{CountColumns, Counts, Namespace};
 /// Rows per insert into the temporary tables.
 const CHUNK: usize = 10_000;
 
-/// What [`repair`] changed.
+/// Changes made by [`repair`].
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct RepairSummary {
     /// Drift rows written: pages and count fields that disagreed.
