@@ -839,12 +839,23 @@ async fn queued_jobs(pool: &PgPool) -> Vec<(String, Option<String>, DateTime<Utc
 }
 
 /// The daily job takes the snapshot, runs the cross-check, queues the next
-/// day's job and, on first sight of the wiki, a full recount; run again, it
-/// queues nothing more. The recount job then recounts the wiki.
+/// day's job, on first sight of the wiki a full recount, and the first day of
+/// a wiki never cross-checked; run again, it queues nothing more. The recount
+/// job then recounts the wiki.
 #[sqlx::test(migrations = "../../migrations")]
 async fn daily_job_queues_next_day_and_recount(pool: PgPool) {
     let Some((bots, _)) = test_wiki() else { return };
     insert_settings(&pool).await;
+    sqlx::query(
+        "INSERT INTO stats_wiki (wiki, domain, code, page_namespace, index_namespace, quality_categories, \
+                                 config_source) \
+         SELECT 'dewikisource', 'de.wikisource.org', 'de', 102, 104, quality_categories, config_source \
+         FROM stats_wiki WHERE wiki = $1",
+    )
+    .bind(WIKI)
+    .execute(&pool)
+    .await
+    .unwrap();
     sqlx::query("INSERT INTO stats_wiki_count (wiki, pages, q1) VALUES ($1, 1, 1)")
         .bind(WIKI)
         .execute(&pool)
@@ -878,22 +889,25 @@ async fn daily_job_queues_next_day_and_recount(pool: PgPool) {
     daily.run(job(DAILY_JOB_KIND, payload)).await.unwrap();
     let jobs = queued_jobs(&pool).await;
     let next_day: DateTime<Utc> = "2026-12-06T00:10:00Z".parse().unwrap();
-    assert_eq!(
-        jobs,
-        vec![
-            (
-                DAILY_JOB_KIND.to_owned(),
-                Some(format!("stats_daily:{WIKI}:2026-12-06")),
-                next_day
-            ),
-            (
-                RECOUNT_JOB_KIND.to_owned(),
-                Some(format!("stats_recount:{WIKI}")),
-                jobs[1].2
-            ),
-        ],
-        "one job of each kind, however often the day runs"
-    );
+    let today: DateTime<Utc> = "2026-12-05T00:10:00Z".parse().unwrap();
+    let expected = vec![
+        (
+            DAILY_JOB_KIND.to_owned(),
+            Some(format!("stats_daily:{WIKI}:2026-12-06")),
+            next_day,
+        ),
+        (
+            DAILY_JOB_KIND.to_owned(),
+            Some("stats_daily:dewikisource:2026-12-05".to_owned()),
+            today,
+        ),
+        (
+            RECOUNT_JOB_KIND.to_owned(),
+            Some(format!("stats_recount:{WIKI}")),
+            jobs[2].2,
+        ),
+    ];
+    assert_eq!(jobs, expected, "one job of each, however often the day runs");
 
     let recount = RecountJobHandler::new(pool.clone(), bots, config);
     let result = recount
