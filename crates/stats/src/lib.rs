@@ -6,6 +6,8 @@
 //!   duplicate and out-of-order events change nothing.
 //! * [`events`] decodes EventStreams events (page properties, revision tags,
 //!   page lifecycle) into page events and re-check requests.
+//! * [`recheck`] is the `stats_recheck` job, which reads transclusions and
+//!   flags of main-namespace pages through the API.
 //! * [`snapshot`] copies the counts into the daily snapshot table.
 //! * [`history`] parses and imports the old tool's history file
 //!   (`new_stats.py`, one Python 2 literal per line) without evaluating it.
@@ -26,6 +28,7 @@ pub mod legacy;
 mod markup;
 mod messages;
 mod model;
+pub mod recheck;
 pub mod snapshot;
 pub mod svg;
 mod wiki;
