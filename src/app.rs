@@ -80,11 +80,17 @@ pub async fn run_roles(config: &Config, roles: Roles) -> anyhow::Result<()> {
     let mut tasks: JoinSet<(&'static str, anyhow::Result<()>)> = JoinSet::new();
 
     if roles.stream {
+        // The statistics decode the events of these wikis, with the namespaces
+        // stored by the last configuration refresh.
+        let wikis = phetools_stats::WikiDirectory::load(&pool)
+            .await
+            .context("cannot read the statistics wikis")?;
         let consumer = StreamConsumer::new(
             pool.clone(),
             config.stream.clone(),
             load_rules(&config.stream.rules_path)?,
-        )?;
+        )?
+        .with_wikis(wikis);
         let token = shutdown.clone();
         tasks.spawn(async move { ("stream", consumer.run(token).await.map_err(anyhow::Error::from)) });
     }
@@ -183,6 +189,7 @@ fn registry(config: &Config, pool: &PgPool, engines: &phetools_ocr::EnginePool) 
     // Pages without a text layer are read by tesseract on the OCR engine threads.
     let recognizer = phetools_ocr::HocrRecognizer::new(engines.clone(), ocr_languages(config)?);
     let (wiki_for_jobs, downloader_for_jobs) = (wiki.clone(), downloader.clone());
+    let stats_recheck = phetools_stats::recheck::RecheckHandler::new(pool.clone(), wiki.clone());
     let hocr = HocrHandler::new(
         wiki,
         downloader,
@@ -203,6 +210,7 @@ fn registry(config: &Config, pool: &PgPool, engines: &phetools_ocr::EnginePool) 
     match_split_jobs(config, pool, wiki_for_jobs, downloader_for_jobs)?.register(&mut registry);
     registry.register(phetools_hocr::JOB_KIND, hocr);
     registry.register(phetools_ocr::JOB_KIND, ocr);
+    registry.register(phetools_stats::recheck::RECHECK_JOB_KIND, stats_recheck);
     Ok(registry)
 }
 
