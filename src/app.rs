@@ -101,6 +101,12 @@ pub async fn run_roles(config: &Config, roles: Roles) -> anyhow::Result<()> {
     };
     if let Some(engines) = &engines {
         let workers = WorkerPool::new(pool.clone(), registry(config, &pool, engines)?, config.queue.clone())?;
+        // The statistics configuration job queues its own next run; this starts the chain.
+        let mut connection = pool.acquire().await.context("cannot connect to the database")?;
+        phetools_queue::enqueue(&mut connection, &phetools_stats::wiki_config::config_job(false))
+            .await
+            .context("cannot queue the statistics configuration refresh")?;
+        drop(connection);
         let token = shutdown.clone();
         tasks.spawn(async move {
             workers.run(token).await;
@@ -190,6 +196,7 @@ fn registry(config: &Config, pool: &PgPool, engines: &phetools_ocr::EnginePool) 
     let recognizer = phetools_ocr::HocrRecognizer::new(engines.clone(), ocr_languages(config)?);
     let (wiki_for_jobs, downloader_for_jobs) = (wiki.clone(), downloader.clone());
     let stats_recheck = phetools_stats::recheck::RecheckHandler::new(pool.clone(), wiki.clone());
+    let stats_config = phetools_stats::wiki_config::WikiConfigHandler::new(pool.clone(), wiki.clone());
     let hocr = HocrHandler::new(
         wiki,
         downloader,
@@ -211,6 +218,7 @@ fn registry(config: &Config, pool: &PgPool, engines: &phetools_ocr::EnginePool) 
     registry.register(phetools_hocr::JOB_KIND, hocr);
     registry.register(phetools_ocr::JOB_KIND, ocr);
     registry.register(phetools_stats::recheck::RECHECK_JOB_KIND, stats_recheck);
+    registry.register(phetools_stats::wiki_config::CONFIG_JOB_KIND, stats_config);
     Ok(registry)
 }
 

@@ -139,3 +139,9 @@ pub(crate) fn recheck_wiki_failed(wiki: &str, error: &str) -> String {
 pub(crate) fn recheck_store_failed(wiki: &str, error: &str) -> String {
     format!("storing the re-checked pages of {wiki} failed: {error}")
 }
+
+pub(crate) fn config_unexpected(wiki: &str, detail: &str) -> String {
+    format!(
+        "meta=proofreadinfo of {wiki} has an unexpected shape ({detail}); the shipped namespace table is used instead"
+    )
+}

@@ -267,3 +267,39 @@ async fn bad_payloads_fail_permanently(pool: PgPool) {
     assert!(matches!(error, JobError::Permanent(_)), "{error:?}");
     assert!(error.to_string().contains("\"enwiki\""), "{error}");
 }
+
+/// The test wiki has no ProofreadPage, so its configuration comes from the
+/// shipped table; the job stores it and queues the next day's run.
+#[sqlx::test(migrations = "../../migrations")]
+async fn wiki_config_falls_back_to_shipped_table(pool: PgPool) {
+    use phetools_stats::wiki_config::{WikiConfigHandler, CONFIG_JOB_KIND};
+    let Some(wiki) = test_wiki() else { return };
+    let handler = WikiConfigHandler::new(pool.clone(), wiki.client.clone());
+    let result = handler
+        .run(JobContext {
+            job_id: 2,
+            kind: CONFIG_JOB_KIND.to_owned(),
+            payload: json!({"wiki": WIKI}),
+            attempt: 1,
+            max_attempts: 3,
+            cancel: CancellationToken::new(),
+            progress: ProgressReporter::detached(),
+        })
+        .await
+        .unwrap();
+    assert_eq!(result["shipped"], 1, "{result}");
+    let row: (String, i32, i32, Vec<String>, String) = sqlx::query_as(
+        "SELECT domain, page_namespace, index_namespace, quality_categories, config_source FROM stats_wiki WHERE wiki = $1",
+    )
+    .bind(WIKI)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(row.0, DOMAIN);
+    assert_eq!((row.1, row.2), (104, 106));
+    assert_eq!(row.3[4], "Validated");
+    assert_eq!(row.4, "shipped");
+
+    let directory = phetools_stats::WikiDirectory::load(&pool).await.unwrap();
+    assert_eq!(directory.get(WIKI).unwrap().page_namespace, 104);
+}
