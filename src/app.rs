@@ -15,7 +15,7 @@ use phetools_wiki::{Downloader, WikiBots, WikiClient};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{ConnectOptions, Connection, PgPool};
 use tokio::task::JoinSet;
-use tracing::{info, warn};
+use tracing::{debug, info, warn};
 
 use crate::config::{Config, ProcessEnvironment};
 use crate::shutdown;
@@ -80,11 +80,17 @@ pub async fn run_roles(config: &Config, roles: Roles) -> anyhow::Result<()> {
     let mut tasks: JoinSet<(&'static str, anyhow::Result<()>)> = JoinSet::new();
 
     if roles.stream {
+        // The statistics decode the events of these wikis, with the namespaces
+        // stored by the last configuration refresh.
+        let wikis = phetools_stats::WikiDirectory::load(&pool)
+            .await
+            .context("cannot read the statistics wikis")?;
         let consumer = StreamConsumer::new(
             pool.clone(),
             config.stream.clone(),
             load_rules(&config.stream.rules_path)?,
-        )?;
+        )?
+        .with_wikis(wikis);
         let token = shutdown.clone();
         tasks.spawn(async move { ("stream", consumer.run(token).await.map_err(anyhow::Error::from)) });
     }
@@ -95,7 +101,17 @@ pub async fn run_roles(config: &Config, roles: Roles) -> anyhow::Result<()> {
     };
     if let Some(engines) = &engines {
         let workers = WorkerPool::new(pool.clone(), registry(config, &pool, engines)?, config.queue.clone())?;
-        schedule_statistics(&pool).await;
+        let (schedule_pool, token) = (pool.clone(), shutdown.clone());
+        tasks.spawn(async move {
+            schedule_statistics(schedule_pool, token).await;
+            ("statistics schedule", Ok(()))
+        });
+        // The statistics configuration job queues its own next run; this starts the chain.
+        let mut connection = pool.acquire().await.context("cannot connect to the database")?;
+        phetools_queue::enqueue(&mut connection, &phetools_stats::wiki_config::config_job(false))
+            .await
+            .context("cannot queue the statistics configuration refresh")?;
+        drop(connection);
         let token = shutdown.clone();
         tasks.spawn(async move {
             workers.run(token).await;
@@ -184,6 +200,8 @@ fn registry(config: &Config, pool: &PgPool, engines: &phetools_ocr::EnginePool) 
     // Pages without a text layer are read by tesseract on the OCR engine threads.
     let recognizer = phetools_ocr::HocrRecognizer::new(engines.clone(), ocr_languages(config)?);
     let (wiki_for_jobs, downloader_for_jobs) = (wiki.clone(), downloader.clone());
+    let stats_recheck = phetools_stats::recheck::RecheckHandler::new(pool.clone(), wiki.clone());
+    let stats_config = phetools_stats::wiki_config::WikiConfigHandler::new(pool.clone(), wiki.clone());
     let hocr = HocrHandler::new(
         wiki,
         downloader,
@@ -205,6 +223,8 @@ fn registry(config: &Config, pool: &PgPool, engines: &phetools_ocr::EnginePool) 
     registry.register(phetools_hocr::JOB_KIND, hocr);
     registry.register(phetools_ocr::JOB_KIND, ocr);
     register_statistics_jobs(config, pool, &mut registry)?;
+    registry.register(phetools_stats::recheck::RECHECK_JOB_KIND, stats_recheck);
+    registry.register(phetools_stats::wiki_config::CONFIG_JOB_KIND, stats_config);
     Ok(registry)
 }
 
@@ -223,13 +243,22 @@ fn register_statistics_jobs(config: &Config, pool: &PgPool, registry: &mut Regis
     Ok(())
 }
 
-/// Queues the daily statistics job of every counted wiki; each job then
-/// queues the next day's. A failure is logged and the workers start anyway.
-async fn schedule_statistics(pool: &PgPool) {
-    let today = chrono::Utc::now().date_naive();
-    match phetools_stats::jobs::schedule_daily_jobs(pool, today).await {
-        Ok(wikis) => info!(wikis, "daily statistics jobs queued"),
-        Err(error) => warn!(error = %error, "cannot queue the daily statistics jobs"),
+/// Queues the daily statistics jobs at start and then every hour until
+/// shutdown, so that a wiki the configuration refresh adds to `stats_wiki`
+/// gets its first day within the hour; each daily job queues the next day's.
+/// A failure is logged and retried at the next hour.
+async fn schedule_statistics(pool: PgPool, shutdown: tokio_util::sync::CancellationToken) {
+    let mut interval = tokio::time::interval(Duration::from_secs(3600));
+    loop {
+        tokio::select! {
+            _ = interval.tick() => {}
+            () = shutdown.cancelled() => return,
+        }
+        let today = chrono::Utc::now().date_naive();
+        match phetools_stats::jobs::schedule_daily_jobs(&pool, today).await {
+            Ok(wikis) => debug!(wikis, "daily statistics jobs queued"),
+            Err(error) => warn!(error = %error, "cannot queue the daily statistics jobs; retrying in an hour"),
+        }
     }
 }
 

@@ -4,8 +4,8 @@
 //!   UTC day (run-after 00:10 UTC, dedupe key `stats_daily:<wiki>:<day>`), so
 //!   that a failed day does not end the chain. It then takes the day's
 //!   snapshot, runs the cross-check, saves the on-wiki templates on the
-//!   configured wikis and queues a full recount when one is due. Last, it
-//!   queues the first day of every wiki never cross-checked.
+//!   configured wikis and queues a full recount when one is due.
+//!   [`schedule_daily_jobs`] starts the chain of each wiki.
 //! * `stats_recount` (payload `{"wiki"}`, dedupe key `stats_recount:<wiki>`)
 //!   runs [`full_recount`]. A run that would exceed its request budget fails
 //!   the job with that reason and is not retried.
@@ -121,14 +121,14 @@ pub fn recount_job(wiki: &str) -> NewJob {
 }
 
 /// Queues the daily job of every wiki in `stats_wiki`: for `today` when the
-/// wiki has no snapshot of today yet, else for the next day. Queuing again
-/// while the job waits changes nothing (dedupe key). Returns the number of wikis.
+/// wiki has no snapshot yet (a new wiki), else for the next day, which the
+/// chain of daily jobs has normally queued already. Queuing again while the
+/// job waits changes nothing (dedupe key). Returns the number of wikis.
 pub async fn schedule_daily_jobs(pool: &PgPool, today: NaiveDate) -> Result<usize, StatsError> {
     let wikis: Vec<(String, bool)> = sqlx::query_as(
-        "SELECT w.wiki, EXISTS (SELECT 1 FROM stats_snapshot s WHERE s.wiki = w.wiki AND s.day = $1) \
+        "SELECT w.wiki, EXISTS (SELECT 1 FROM stats_snapshot s WHERE s.wiki = w.wiki) \
          FROM stats_wiki w ORDER BY w.wiki",
     )
-    .bind(today)
     .fetch_all(pool)
     .await
     .map_err(StatsError::database("cannot list the statistics wikis"))?;
@@ -141,20 +141,6 @@ pub async fn schedule_daily_jobs(pool: &PgPool, today: NaiveDate) -> Result<usiz
         queue_job(pool, &daily_job(wiki, day)).await?;
     }
     Ok(wikis.len())
-}
-
-/// Queues the daily job of `day` for every wiki never cross-checked, so that
-/// a wiki added to `stats_wiki` after the workers started gets its first day.
-async fn schedule_new_wikis(pool: &PgPool, day: NaiveDate) -> Result<(), StatsError> {
-    let wikis: Vec<String> =
-        sqlx::query_scalar("SELECT wiki FROM stats_wiki WHERE last_cross_check_at IS NULL ORDER BY wiki")
-            .fetch_all(pool)
-            .await
-            .map_err(StatsError::database("cannot list the wikis never cross-checked"))?;
-    for wiki in wikis {
-        queue_job(pool, &daily_job(&wiki, day)).await?;
-    }
-    Ok(())
 }
 
 async fn queue_job(pool: &PgPool, job: &NewJob) -> Result<i64, StatsError> {
@@ -233,7 +219,6 @@ impl DailyJobHandler {
             } else {
                 None
             };
-        schedule_new_wikis(&self.pool, day).await?;
         Ok(json!({
             "wiki": wiki,
             "day": day,

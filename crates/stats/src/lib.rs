@@ -6,6 +6,9 @@
 //!   duplicate and out-of-order events change nothing.
 //! * [`events`] decodes EventStreams events (page properties, revision tags,
 //!   page lifecycle) into page events and re-check requests.
+//! * [`recheck`] is the `stats_recheck` job, which reads transclusions and
+//!   flags of main-namespace pages through the API.
+//! * [`wiki_config`] fills `stats_wiki` from `meta=proofreadinfo` daily.
 //! * [`snapshot`] copies the counts into the daily snapshot table.
 //! * [`history`] parses and imports the old tool's history file
 //!   (`new_stats.py`, one Python 2 literal per line) without evaluating it.
@@ -34,10 +37,12 @@ mod markup;
 mod messages;
 mod model;
 pub mod onwiki;
+pub mod recheck;
 pub mod recount;
 pub mod snapshot;
 pub mod svg;
 mod wiki;
+pub mod wiki_config;
 
 pub use bench::{bench_apply, ApplyBenchReport};
 pub use error::StatsError;

@@ -158,3 +158,28 @@ pub(crate) fn stats_event_unsupported(stream: &str) -> String {
 pub(crate) fn benchmark_needs_pages() -> String {
     "the recount benchmark needs a wiki of at least one page; pass a positive page count".to_owned()
 }
+
+pub(crate) fn recheck_invalid_payload(detail: &str) -> String {
+    format!(
+        "invalid stats_recheck payload: {detail}; expected {{\"wiki\": dbname, \"title\": dbkey, \"page_id\": id or null, \
+         \"reason\": main_created, main_edited, main_moved, main_deleted, main_undeleted or index_edited}}"
+    )
+}
+
+pub(crate) fn recheck_unknown_wiki(wiki: &str) -> String {
+    format!("stats_recheck names the wiki {wiki:?}, which is not a Wikisource of the statistics (stats_wiki or the shipped namespace table)")
+}
+
+pub(crate) fn recheck_wiki_failed(wiki: &str, error: &str) -> String {
+    format!("reading pages of {wiki} for the statistics failed: {error}")
+}
+
+pub(crate) fn recheck_store_failed(wiki: &str, error: &str) -> String {
+    format!("storing the re-checked pages of {wiki} failed: {error}")
+}
+
+pub(crate) fn config_unexpected(wiki: &str, detail: &str) -> String {
+    format!(
+        "meta=proofreadinfo of {wiki} has an unexpected shape ({detail}); the shipped namespace table is used instead"
+    )
+}

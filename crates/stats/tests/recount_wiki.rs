@@ -21,7 +21,9 @@ use common::stored_counts;
 use phetools_queue::{JobContext, JobError, JobHandler, ProgressReporter};
 use phetools_stats::apply::{apply_events, Change, PageEvent};
 use phetools_stats::events::{decode_stats_event, RecheckRequest, StatsInput, WikiDirectory, WikiInfo};
-use phetools_stats::jobs::{DailyJobHandler, RecountJobHandler, StatsConfig, DAILY_JOB_KIND, RECOUNT_JOB_KIND};
+use phetools_stats::jobs::{
+    schedule_daily_jobs, DailyJobHandler, RecountJobHandler, StatsConfig, DAILY_JOB_KIND, RECOUNT_JOB_KIND,
+};
 use phetools_stats::onwiki::update_templates;
 use phetools_stats::recount::{cross_check, full_recount, Outcome, RecountApi, WikiSettings};
 use phetools_stats::{Counts, Namespace};
@@ -839,9 +841,9 @@ async fn queued_jobs(pool: &PgPool) -> Vec<(String, Option<String>, DateTime<Utc
 }
 
 /// The daily job takes the snapshot, runs the cross-check, queues the next
-/// day's job, on first sight of the wiki a full recount, and the first day of
-/// a wiki never cross-checked; run again, it queues nothing more. The recount
-/// job then recounts the wiki.
+/// day's job and, on first sight of the wiki, a full recount; run again, it
+/// queues nothing more. Scheduling queues the first day of a wiki without
+/// snapshot. The recount job then recounts the wiki.
 #[sqlx::test(migrations = "../../migrations")]
 async fn daily_job_queues_next_day_and_recount(pool: PgPool) {
     let Some((bots, _)) = test_wiki() else { return };
@@ -887,6 +889,8 @@ async fn daily_job_queues_next_day_and_recount(pool: PgPool) {
     assert_eq!(checks, 1);
 
     daily.run(job(DAILY_JOB_KIND, payload)).await.unwrap();
+    let day = "2026-12-05".parse().unwrap();
+    assert_eq!(schedule_daily_jobs(&pool, day).await.unwrap(), 2);
     let jobs = queued_jobs(&pool).await;
     let next_day: DateTime<Utc> = "2026-12-06T00:10:00Z".parse().unwrap();
     let today: DateTime<Utc> = "2026-12-05T00:10:00Z".parse().unwrap();

@@ -93,6 +93,28 @@ impl WikiDirectory {
         Ok(directory)
     }
 
+    /// Returns the entry of `dbname` from `stats_wiki`, or from the shipped
+    /// table when the wiki has no row there.
+    pub async fn find(pool: &PgPool, dbname: &str) -> Result<Option<WikiInfo>, StatsError> {
+        let row: Option<(String, String, String, i32, i32)> = sqlx::query_as(
+            "SELECT wiki, domain, code, page_namespace, index_namespace FROM stats_wiki WHERE wiki = $1",
+        )
+        .bind(dbname)
+        .fetch_optional(pool)
+        .await
+        .map_err(StatsError::database("cannot read the statistics wiki"))?;
+        if let Some((dbname, domain, code, page_namespace, index_namespace)) = row {
+            return Ok(Some(WikiInfo {
+                dbname,
+                domain,
+                code,
+                page_namespace,
+                index_namespace,
+            }));
+        }
+        Ok(WikiDirectory::shipped().get(dbname).cloned())
+    }
+
     /// Adds or replaces the entry of `info.dbname`.
     pub fn insert(&mut self, info: WikiInfo) {
         self.wikis.insert(info.dbname.clone(), info);
