@@ -229,8 +229,8 @@ fn registry(config: &Config, pool: &PgPool, engines: &phetools_ocr::EnginePool) 
 }
 
 /// The stats_daily and stats_recount jobs. Recounts read and templates are
-/// saved as the bot account of the match and split jobs; without credentials
-/// the recounts read anonymously (500 items per list instead of 5,000) and
+/// saved as the bot account of the match and split jobs. Without credentials
+/// the recounts read anonymously (500 items per list instead of 5,000), and
 /// the template saves fail.
 fn register_statistics_jobs(config: &Config, pool: &PgPool, registry: &mut Registry) -> anyhow::Result<()> {
     config.stats.validate().context("invalid [stats] settings")?;
@@ -244,9 +244,9 @@ fn register_statistics_jobs(config: &Config, pool: &PgPool, registry: &mut Regis
 }
 
 /// Queues the daily statistics jobs at start and then every hour until
-/// shutdown, so that a wiki the configuration refresh adds to `stats_wiki`
-/// gets its first day within the hour; each daily job queues the next day's.
-/// A failure is logged and retried at the next hour.
+/// shutdown. A wiki that the configuration refresh adds to `stats_wiki` so
+/// gets its first day within the hour, and each daily job queues the next
+/// day's. A failure is logged and retried at the next hour.
 async fn schedule_statistics(pool: PgPool, shutdown: tokio_util::sync::CancellationToken) {
     let mut interval = tokio::time::interval(Duration::from_secs(3600));
     loop {

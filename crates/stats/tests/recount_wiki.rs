@@ -3,10 +3,10 @@
 //! `--proofread-shim` (quality levels and the disambiguation and
 //! expectwithoutscans properties), and a real PostgreSQL.
 //!
-//! The golden test writes a small book of its own (titles unique per run) and
-//! checks every count of it against values computed by hand: over the book's
-//! page rows, and as the difference of two whole-wiki recounts taken before
-//! and after the book was written.
+//! The golden test writes a small book of its own, with titles unique per
+//! run. It checks every count of the book against values computed by hand,
+//! both over the book's page rows and as the difference of two whole-wiki
+//! recounts taken before and after the book was written.
 
 mod common;
 
@@ -36,7 +36,7 @@ use tokio_util::sync::CancellationToken;
 const DOMAIN: &str = "en.wikisource.org";
 const WIKI: &str = "enwikisource";
 const PAGE_NAMESPACE: i32 = 104;
-/// No pacing in tests: the wiki answers one request at a time anyway.
+/// No pacing in tests: the wiki serves one request at a time anyway.
 const REQUESTS_PER_SECOND: NonZeroU32 = NonZeroU32::new(1_000).unwrap();
 
 /// Returns the bots of the test wiki, or `None` (after a message) when the
@@ -386,7 +386,7 @@ fn tags_change(title: &str, saved: Saved, level: u8) -> StreamEvent {
     ("mediawiki.revision-tags-change", event)
 }
 
-/// The events the wiki produced for the book, split by stream:
+/// Builds the events the wiki produced for the book, split by stream:
 /// `page_change.v1`, and the level and property streams
 /// (`page-properties-change`, `revision-tags-change`). With `gap` the three
 /// events of the edit that moved F/5 from level 3 to 4 are lost.
@@ -548,11 +548,11 @@ async fn recheck(bot: &Bot, request: &RecheckRequest) -> PageEvent {
     }
 }
 
-/// Runs the book's events through the decoder into `wiki`, as a consumer
-/// sees them: the level and property stream first and in reverse order, then
-/// the page_change stream, then the re-checks its events asked for, then
-/// every event a second time, and a stale property change of F/4 (its first
-/// revision claiming level 0) last.
+/// Runs the book's events through the decoder into `wiki`, in an order a
+/// consumer can receive them. The level and property stream comes first and
+/// in reverse order, then the page_change stream, then the re-checks its
+/// events requested, then every event a second time. A stale property change
+/// of F/4 (its first revision claiming level 0) comes last.
 async fn apply_streams(pool: &PgPool, bot: &Bot, book: &Book, wiki: &str, gap: bool) {
     let rename = |mut events: Vec<PageEvent>| -> Vec<PageEvent> {
         for event in &mut events {
@@ -719,8 +719,8 @@ async fn golden_counts_from_recount_and_events(pool: PgPool) {
     assert_eq!(recorded.3.as_deref(), Some("succeeded"));
 }
 
-/// The real wiki's answers, each generator answer with a `continue` added,
-/// as a wiki far larger than its site statistics would return.
+/// The real wiki's responses, each generator response with a `continue`
+/// added, as a wiki far larger than its site statistics would return them.
 struct EndlessApi<'a> {
     bot: &'a Bot,
 }
