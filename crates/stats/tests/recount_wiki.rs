@@ -19,15 +19,16 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use chrono::{DateTime, SecondsFormat, SubsecRound, Utc};
 use common::stored_counts;
 use phetools_queue::{JobContext, JobError, JobHandler, ProgressReporter};
-use phetools_stats::apply::{apply_events, Change, PageEvent};
+use phetools_stats::apply::{apply_events, PageEvent};
 use phetools_stats::events::{decode_stats_event, RecheckRequest, StatsInput, WikiDirectory, WikiInfo};
 use phetools_stats::jobs::{
     schedule_daily_jobs, DailyJobHandler, RecountJobHandler, StatsConfig, DAILY_JOB_KIND, RECOUNT_JOB_KIND,
 };
 use phetools_stats::onwiki::update_templates;
+use phetools_stats::recheck::{RecheckHandler, RECHECK_JOB_KIND};
 use phetools_stats::recount::{cross_check, full_recount, Outcome, RecountApi, WikiSettings};
-use phetools_stats::{Counts, Namespace};
-use phetools_wiki::{Bot, Credentials, EditOutcome, Secret, WikiBots, WikiConfig};
+use phetools_stats::Counts;
+use phetools_wiki::{Bot, Credentials, EditOutcome, Secret, WikiBots, WikiClient, WikiConfig};
 use serde_json::{json, Value};
 use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
@@ -511,55 +512,25 @@ fn decode(events: &[StreamEvent]) -> (Vec<PageEvent>, Vec<RecheckRequest>) {
     (page_events, rechecks)
 }
 
-/// Reads a main-namespace page's flags from the wiki, as the re-check of a
-/// main page does: `prop=info|pageprops|templates` into the Page namespace.
-async fn recheck(bot: &Bot, request: &RecheckRequest) -> PageEvent {
-    let page_id = request
-        .page_id
-        .expect("main-namespace re-checks name the page id")
-        .to_string();
-    let namespace = PAGE_NAMESPACE.to_string();
-    let response = bot
-        .query(&[
-            ("action", "query"),
-            ("pageids", &page_id),
-            ("prop", "info|pageprops|templates"),
-            ("ppprop", "disambiguation|expectwithoutscans"),
-            ("tlnamespace", &namespace),
-            ("tllimit", "max"),
-        ])
-        .await
-        .unwrap();
-    let page = &response["query"]["pages"][0];
-    PageEvent {
-        wiki: WIKI.to_owned(),
-        page_id: page["pageid"].as_i64().unwrap(),
-        rev_id: page["lastrevid"].as_i64().unwrap(),
-        at: Utc::now().trunc_subsecs(3),
-        namespace: Namespace::Main,
-        title: Some(request.title.clone()),
-        human_edit_at: None,
-        change: Change::MainFlagsChanged {
-            redirect: page.get("redirect").is_some_and(|redirect| redirect == true),
-            disambiguation: page["pageprops"].get("disambiguation").is_some(),
-            with_scans: page["templates"].as_array().is_some_and(|links| !links.is_empty()),
-            expect_without_scans: page["pageprops"].get("expectwithoutscans").is_some(),
-        },
+/// Runs the `stats_recheck` job of each request, as the workers would.
+async fn run_rechecks(pool: &PgPool, api: &str, rechecks: &[RecheckRequest]) {
+    let config = WikiConfig {
+        api_url_pattern: api.to_owned(),
+        ..WikiConfig::default()
+    };
+    let handler = RecheckHandler::new(pool.clone(), Arc::new(WikiClient::new(config).unwrap()));
+    for request in rechecks {
+        let payload = serde_json::to_value(request).unwrap();
+        handler.run(job(RECHECK_JOB_KIND, payload)).await.unwrap();
     }
 }
 
-/// Runs the book's events through the decoder into `wiki`, in an order a
-/// consumer can receive them. The level and property stream comes first and
-/// in reverse order, then the page_change stream, then the re-checks its
-/// events requested, then every event a second time. A stale property change
-/// of F/4 (its first revision claiming level 0) comes last.
-async fn apply_streams(pool: &PgPool, bot: &Bot, book: &Book, wiki: &str, gap: bool) {
-    let rename = |mut events: Vec<PageEvent>| -> Vec<PageEvent> {
-        for event in &mut events {
-            event.wiki = wiki.to_owned();
-        }
-        events
-    };
+/// Runs the book's events through the decoder, in an order a consumer can
+/// receive them. The level and property stream comes first and in reverse
+/// order, then the page_change stream, then the `stats_recheck` jobs its
+/// events requested, then every decoded event a second time. A stale property
+/// change of F/4 (its first revision claiming level 0) comes last.
+async fn apply_streams(pool: &PgPool, api: &str, book: &Book, gap: bool) {
     let (lifecycle, mut levels_and_properties) = book_events(book, gap);
     levels_and_properties.reverse();
     let (level_events, _) = decode(&levels_and_properties);
@@ -567,17 +538,13 @@ async fn apply_streams(pool: &PgPool, bot: &Bot, book: &Book, wiki: &str, gap: b
     assert_eq!(
         rechecks.len(),
         7,
-        "every main-namespace creation asks for a re-check: {rechecks:?}"
+        "every main-namespace creation requests a re-check: {rechecks:?}"
     );
-    let mut recheck_events = Vec::new();
-    for request in &rechecks {
-        recheck_events.push(recheck(bot, request).await);
-    }
 
-    apply_events(pool, &rename(level_events.clone())).await.unwrap();
-    apply_events(pool, &rename(lifecycle_events.clone())).await.unwrap();
-    apply_events(pool, &rename(recheck_events.clone())).await.unwrap();
-    for event in rename([lifecycle_events, level_events, recheck_events].concat()) {
+    apply_events(pool, &level_events).await.unwrap();
+    apply_events(pool, &lifecycle_events).await.unwrap();
+    run_rechecks(pool, api, &rechecks).await;
+    for event in [lifecycle_events, level_events].concat() {
         let again = apply_events(pool, std::slice::from_ref(&event)).await.unwrap();
         assert_eq!(again.applied, 0, "a duplicate must change nothing: {event:?}");
     }
@@ -591,10 +558,32 @@ async fn apply_streams(pool: &PgPool, bot: &Bot, book: &Book, wiki: &str, gap: b
         json!({ "proofread_page_quality_level": 1 }),
     );
     let (stale_events, _) = decode(&[stale]);
-    let summary = apply_events(pool, &rename(stale_events)).await.unwrap();
+    let summary = apply_events(pool, &stale_events).await.unwrap();
     assert_eq!(
         summary.applied, 0,
         "a level change of an older revision must be ignored"
+    );
+}
+
+/// Serialises the tests that write pages of the Page or main namespace,
+/// because a whole-wiki recount must not see another test's pages appear.
+static WIKI_WRITES: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// The events of a book alone, through the decoder and the re-check jobs into
+/// a fresh database, give the golden counts.
+#[sqlx::test(migrations = "../../migrations")]
+async fn decoded_events_give_golden_counts(pool: PgPool) {
+    let Some((bots, api)) = test_wiki() else { return };
+    let _writing = WIKI_WRITES.lock().await;
+    let bot = bots.bot(DOMAIN).unwrap();
+    let book = write_book(&bot, &api).await;
+
+    apply_streams(&pool, &api, &book, false).await;
+    assert_counts(stored_counts(&pool, WIKI).await, golden_counts(), "events");
+    assert_counts(
+        book_counts(&pool, &book).await,
+        golden_counts(),
+        "book rows from events",
     );
 }
 
@@ -603,6 +592,7 @@ async fn apply_streams(pool: &PgPool, bot: &Bot, book: &Book, wiki: &str, gap: b
 #[sqlx::test(migrations = "../../migrations")]
 async fn golden_counts_from_recount_and_events(pool: PgPool) {
     let Some((bots, api)) = test_wiki() else { return };
+    let _writing = WIKI_WRITES.lock().await;
     let bot = bots.bot(DOMAIN).unwrap();
     let settings = insert_settings(&pool).await;
 
@@ -659,11 +649,6 @@ async fn golden_counts_from_recount_and_events(pool: PgPool) {
     assert_eq!(check.category_pages, after_counts.levels, "quality categories");
     assert_eq!(check.drifts, 0);
 
-    // The events alone, through the decoder into a wiki of their own: the golden counts.
-    let events_wiki = "goldeneventswikisource";
-    apply_streams(&pool, &bot, &book, events_wiki, false).await;
-    assert_counts(stored_counts(&pool, events_wiki).await, golden_counts(), "events");
-
     // A gap: the edit of F/5 from level 3 to 4 is lost. A recount repairs it and records the drift.
     sqlx::query("DELETE FROM stats_page WHERE wiki = $1")
         .bind(WIKI)
@@ -675,7 +660,7 @@ async fn golden_counts_from_recount_and_events(pool: PgPool) {
         .execute(&pool)
         .await
         .unwrap();
-    apply_streams(&pool, &bot, &book, WIKI, true).await;
+    apply_streams(&pool, &api, &book, true).await;
     assert_eq!(
         stored_counts(&pool, WIKI).await.levels[3],
         3,
@@ -811,7 +796,7 @@ async fn templates_saved_only_on_change(pool: PgPool) {
     assert!(second.saved.is_empty(), "{second:?}");
     assert_eq!(second.unchanged.len(), 5, "{second:?}");
 
-    // A fresh database knows no saved value: the page's text decides, and nothing is saved.
+    // A fresh database has no saved value: the page's text decides, and nothing is saved.
     sqlx::query("DELETE FROM stats_template_value")
         .execute(&pool)
         .await
