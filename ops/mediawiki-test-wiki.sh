@@ -7,15 +7,21 @@
 #   install            Check for the Debian packages the wiki needs. When some are
 #                      missing, install them with apt-get if run as root, otherwise
 #                      name them and exit with status 1.
-#   setup              (Re)create the wiki in $MW_WIKI_DIR: install.php on SQLite,
+#   setup [--proofread-shim]
+#                      (Re)create the wiki in $MW_WIKI_DIR: install.php on SQLite,
 #                      the settings below, the test accounts and the fixture files.
-#                      Stops a server of that directory first.
+#                      Stops a server of that directory first. --proofread-shim
+#                      also installs the ProofreadPage stand-in of ops/proofread-shim/
+#                      (see its README.md) for the statistics tests.
 #   start              Start PHP's built-in server on 127.0.0.1:$MW_PORT and wait
 #                      until the API responds. The pid is in $MW_WIKI_DIR/server.pid.
 #   stop               Stop that server, by its pid.
 #   status             Exit 0 when the server of $MW_WIKI_DIR responds, 1 otherwise.
 #   import FILE [NAME] Upload FILE as File:NAME (default: the base name of FILE).
 #                      An existing NAME gets FILE as its new version.
+#   delete TITLE       Delete the page TITLE as Admin (deleteBatch.php), then run
+#                      the job queue so that links and categories follow.
+#   run-jobs           Run the wiki's job queue (runJobs.php) to its end.
 #   env                Print the variables a test command exports (see below).
 #
 # A test command runs, with the same MW_PORT and MW_WIKI_DIR for every step:
@@ -34,6 +40,7 @@
 #   PHETOOLS_TEST_WIKI_OTHER_USER=OtherUser@other              a second, non-bot login
 #   PHETOOLS_TEST_WIKI_OTHER_PASSWORD=...                      test-only secret
 #   PHETOOLS_TEST_WIKI_DIR=$MW_WIKI_DIR                       for tests that run `import`
+#   PHETOOLS_TEST_WIKI_PROOFREAD_SHIM=1                        only when setup had --proofread-shim
 # Tests that use the wiki read PHETOOLS_TEST_WIKI_API and skip, with a message,
 # only when it is unset. Uploads are served from http://127.0.0.1:$MW_PORT/images/.
 #
@@ -69,6 +76,10 @@
 #       File:Test.pdf          synthetic-2pages.pdf (2 pages, text)
 #       File:Kjv-genesis-numbers.djvu   kjv-genesis-numbers.djvu (325 pages)
 #       File:Kjv-genesis-numbers-p1-4.pdf kjv-genesis-numbers.p1-4.pdf (4 pages)
+#   * With --proofread-shim: a <pagequality level="N" /> tag that sets the page
+#     property proofread_page_quality_level and the en.wikisource quality
+#     category, and the __DISAMBIG__ magic word (page property disambiguation).
+#     The marker file $MW_WIKI_DIR/.proofread-shim records the option.
 #   * Test-only routes of the server's router (router.php):
 #       /images/PATH?no-content-length  serves the upload without Content-Length
 #       /test-redirect?to=URL           responds 302 with Location: URL
@@ -83,6 +94,7 @@ MW_HOME=${MW_HOME:-/usr/share/mediawiki}
 MW_EXTRA_SETTINGS=${MW_EXTRA_SETTINGS:-}
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 FIXTURES="$REPO/tests/fixtures/textlayer"
+SHIM="$REPO/ops/proofread-shim"
 SERVER="http://127.0.0.1:$MW_PORT"
 API="$SERVER/api.php"
 # MediaWiki 1.39 reads the location of LocalSettings.php from this variable, both
@@ -248,6 +260,33 @@ create_accounts() {
 		"$OTHER_USER" "$OTHER_PASS" >/dev/null
 }
 
+# Appends the ProofreadPage stand-in to LocalSettings.php. Its settings file
+# starts without an opening tag, and it loads Shim.i18n.magic.php from the
+# directory of LocalSettings.php.
+write_proofread_shim() {
+	[ -f "$SHIM/LocalSettings.shim.php" ] || die "missing $SHIM/LocalSettings.shim.php"
+	cp "$SHIM/Shim.i18n.magic.php" "$MW_WIKI_DIR/Shim.i18n.magic.php"
+	sed '1{/^<?php/d}' "$SHIM/LocalSettings.shim.php" >>"$MW_WIKI_DIR/LocalSettings.php"
+	touch "$MW_WIKI_DIR/.proofread-shim"
+}
+
+cmd_delete() {
+	local title=${1:?usage: delete TITLE}
+	[ -f "$MW_WIKI_DIR/LocalSettings.php" ] || die "no wiki in $MW_WIKI_DIR (run: $0 setup)"
+	local output
+	if ! output=$(printf '%s\n' "$title" | mwphp deleteBatch.php -u Admin -r 'phetools test' 2>&1); then
+		printf '%s\n' "$output" >&2
+		die "deletion of $title failed"
+	fi
+	cmd_run_jobs
+	log "deleted $title"
+}
+
+cmd_run_jobs() {
+	[ -f "$MW_WIKI_DIR/LocalSettings.php" ] || die "no wiki in $MW_WIKI_DIR (run: $0 setup)"
+	mwphp runJobs.php --quiet >/dev/null
+}
+
 cmd_import() {
 	local file=${1:?usage: import FILE [NAME]}
 	local name=${2:-$(basename "$file")}
@@ -273,6 +312,12 @@ cmd_import() {
 }
 
 cmd_setup() {
+	local shim=
+	case "${1:-}" in
+	'') ;;
+	--proofread-shim) shim=1 ;;
+	*) die "setup: unknown option $1 (expected --proofread-shim or nothing)" ;;
+	esac
 	check_ready_for_setup
 	cmd_stop
 	reset_wiki_dir
@@ -284,6 +329,9 @@ cmd_setup() {
 		die "install.php failed; the whole output is in $MW_WIKI_DIR/install.log"
 	fi
 	write_settings
+	if [ -n "$shim" ]; then
+		write_proofread_shim
+	fi
 	write_router
 	create_accounts
 	cmd_import "$FIXTURES/pywikibot-myfile-4pages-with-text.djvu" Test.djvu
@@ -370,11 +418,17 @@ cmd_env() {
 	printf 'export PHETOOLS_TEST_WIKI_OTHER_USER=%s\n' "$OTHER_USER@$OTHER_APP"
 	printf 'export PHETOOLS_TEST_WIKI_OTHER_PASSWORD=%s\n' "$OTHER_PASS"
 	printf 'export PHETOOLS_TEST_WIKI_DIR=%s\n' "$MW_WIKI_DIR"
+	if [ -f "$MW_WIKI_DIR/.proofread-shim" ]; then
+		printf 'export PHETOOLS_TEST_WIKI_PROOFREAD_SHIM=1\n'
+	fi
 }
 
 case "${1:-}" in
 install) cmd_install ;;
-setup) cmd_setup ;;
+setup)
+	shift
+	cmd_setup "$@"
+	;;
 start) cmd_start ;;
 stop) cmd_stop ;;
 status) cmd_status ;;
@@ -382,6 +436,11 @@ import)
 	shift
 	cmd_import "$@"
 	;;
+delete)
+	shift
+	cmd_delete "$@"
+	;;
+run-jobs) cmd_run_jobs ;;
 env) cmd_env ;;
 *)
 	sed -n '2,/^set -euo pipefail/p' "$0" | sed '$d'

@@ -31,7 +31,7 @@ if [ -z "${MW_WIKI_DIR:-}" ]; then
 fi
 export MW_WIKI_DIR
 ops/mediawiki-test-wiki.sh install
-ops/mediawiki-test-wiki.sh setup
+ops/mediawiki-test-wiki.sh setup --proofread-shim
 ops/mediawiki-test-wiki.sh start
 trap 'ops/mediawiki-test-wiki.sh stop || true; [ -z "${remove_wiki_dir:-}" ] || rm -rf "$MW_WIKI_DIR"' EXIT
 eval "$(ops/mediawiki-test-wiki.sh env)"

@@ -15,7 +15,7 @@ use phetools_wiki::{Downloader, WikiBots, WikiClient};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{ConnectOptions, Connection, PgPool};
 use tokio::task::JoinSet;
-use tracing::{info, warn};
+use tracing::{debug, info, warn};
 
 use crate::config::{Config, ProcessEnvironment};
 use crate::shutdown;
@@ -80,11 +80,17 @@ pub async fn run_roles(config: &Config, roles: Roles) -> anyhow::Result<()> {
     let mut tasks: JoinSet<(&'static str, anyhow::Result<()>)> = JoinSet::new();
 
     if roles.stream {
+        // The statistics decode the events of these wikis, with the namespaces
+        // stored by the last configuration refresh.
+        let wikis = phetools_stats::WikiDirectory::load(&pool)
+            .await
+            .context("cannot read the statistics wikis")?;
         let consumer = StreamConsumer::new(
             pool.clone(),
             config.stream.clone(),
             load_rules(&config.stream.rules_path)?,
-        )?;
+        )?
+        .with_wikis(wikis);
         let token = shutdown.clone();
         tasks.spawn(async move { ("stream", consumer.run(token).await.map_err(anyhow::Error::from)) });
     }
@@ -95,6 +101,17 @@ pub async fn run_roles(config: &Config, roles: Roles) -> anyhow::Result<()> {
     };
     if let Some(engines) = &engines {
         let workers = WorkerPool::new(pool.clone(), registry(config, &pool, engines)?, config.queue.clone())?;
+        let (schedule_pool, token) = (pool.clone(), shutdown.clone());
+        tasks.spawn(async move {
+            schedule_statistics(schedule_pool, token).await;
+            ("statistics schedule", Ok(()))
+        });
+        // The statistics configuration job queues its own next run; this starts the chain.
+        let mut connection = pool.acquire().await.context("cannot connect to the database")?;
+        phetools_queue::enqueue(&mut connection, &phetools_stats::wiki_config::config_job(false))
+            .await
+            .context("cannot queue the statistics configuration refresh")?;
+        drop(connection);
         let token = shutdown.clone();
         tasks.spawn(async move {
             workers.run(token).await;
@@ -183,6 +200,8 @@ fn registry(config: &Config, pool: &PgPool, engines: &phetools_ocr::EnginePool) 
     // Pages without a text layer are read by tesseract on the OCR engine threads.
     let recognizer = phetools_ocr::HocrRecognizer::new(engines.clone(), ocr_languages(config)?);
     let (wiki_for_jobs, downloader_for_jobs) = (wiki.clone(), downloader.clone());
+    let stats_recheck = phetools_stats::recheck::RecheckHandler::new(pool.clone(), wiki.clone());
+    let stats_config = phetools_stats::wiki_config::WikiConfigHandler::new(pool.clone(), wiki.clone());
     let hocr = HocrHandler::new(
         wiki,
         downloader,
@@ -203,7 +222,44 @@ fn registry(config: &Config, pool: &PgPool, engines: &phetools_ocr::EnginePool) 
     match_split_jobs(config, pool, wiki_for_jobs, downloader_for_jobs)?.register(&mut registry);
     registry.register(phetools_hocr::JOB_KIND, hocr);
     registry.register(phetools_ocr::JOB_KIND, ocr);
+    register_statistics_jobs(config, pool, &mut registry)?;
+    registry.register(phetools_stats::recheck::RECHECK_JOB_KIND, stats_recheck);
+    registry.register(phetools_stats::wiki_config::CONFIG_JOB_KIND, stats_config);
     Ok(registry)
+}
+
+/// The stats_daily and stats_recount jobs. Recounts read and templates are
+/// saved as the bot account of the match and split jobs. Without credentials
+/// the recounts read anonymously (500 items per list instead of 5,000), and
+/// the template saves fail.
+fn register_statistics_jobs(config: &Config, pool: &PgPool, registry: &mut Registry) -> anyhow::Result<()> {
+    config.stats.validate().context("invalid [stats] settings")?;
+    let credentials = crate::config::bot_credentials(&ProcessEnvironment)?;
+    let bots = Arc::new(WikiBots::new(config.wiki.clone(), credentials).context("invalid [wiki] settings")?);
+    let daily = phetools_stats::jobs::DailyJobHandler::new(pool.clone(), bots.clone(), config.stats.clone());
+    let recount = phetools_stats::jobs::RecountJobHandler::new(pool.clone(), bots, config.stats.clone());
+    registry.register(phetools_stats::jobs::DAILY_JOB_KIND, daily);
+    registry.register(phetools_stats::jobs::RECOUNT_JOB_KIND, recount);
+    Ok(())
+}
+
+/// Queues the daily statistics jobs at start and then every hour until
+/// shutdown. A wiki that the configuration refresh adds to `stats_wiki` so
+/// gets its first day within the hour, and each daily job queues the next
+/// day's. A failure is logged and retried at the next hour.
+async fn schedule_statistics(pool: PgPool, shutdown: tokio_util::sync::CancellationToken) {
+    let mut interval = tokio::time::interval(Duration::from_secs(3600));
+    loop {
+        tokio::select! {
+            _ = interval.tick() => {}
+            () = shutdown.cancelled() => return,
+        }
+        let today = chrono::Utc::now().date_naive();
+        match phetools_stats::jobs::schedule_daily_jobs(&pool, today).await {
+            Ok(wikis) => debug!(wikis, "daily statistics jobs queued"),
+            Err(error) => warn!(error = %error, "cannot queue the daily statistics jobs; retrying in an hour"),
+        }
+    }
 }
 
 /// The match, split, extract_text_layer and verify_match jobs. They edit as the bot

@@ -29,8 +29,12 @@ pub struct BenchArgs {
     /// Synthetic EventStreams events for the stream measurement.
     #[arg(long, default_value_t = 200_000)]
     pub events: usize,
-    /// Measurements to run: queue, stream, hocr, stats, stats-pages (comma-separated).
-    #[arg(long, value_delimiter = ',', default_value = "queue,stream,hocr,stats,stats-pages")]
+    /// Measurements to run: queue, stream, hocr, stats, stats-pages, recount (comma-separated).
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "queue,stream,hocr,stats,stats-pages,recount"
+    )]
     pub only: Vec<String>,
     #[command(flatten)]
     pub hocr: crate::bench_hocr::HocrBenchArgs,
@@ -42,6 +46,9 @@ pub struct BenchArgs {
     pub stats_batch: usize,
     #[command(flatten)]
     pub stats_pages: crate::bench_stats_pages::StatsPagesBenchArgs,
+    /// Pages of the generated wiki that the recount measurement counts.
+    #[arg(long, default_value_t = 50_000)]
+    pub recount_pages: usize,
 }
 
 /// pgbench script: one single-row UPDATE per transaction, the cheapest write a
@@ -101,6 +108,9 @@ async fn run_in(pgbench: &Pgbench, args: &BenchArgs) -> anyhow::Result<()> {
     }
     if selected("stats-pages") {
         crate::bench_stats_pages::run(&pool, &args.stats_pages).await?;
+    }
+    if selected("recount") {
+        recount_benchmark(&pool, args).await?;
     }
     pool.close().await;
     Ok(())
@@ -190,6 +200,32 @@ async fn stats_benchmark(pool: &PgPool, args: &BenchArgs, single_client: f64) ->
             report.events_per_second / single_client
         );
     }
+    Ok(())
+}
+
+async fn recount_benchmark(pool: &PgPool, args: &BenchArgs) -> anyhow::Result<()> {
+    let report = phetools_stats::recount::bench_recount(pool, args.recount_pages).await?;
+    println!("\nstatistics: API requests of a full recount of a generated wiki (in-process API stand-in, bot limits)");
+    println!(
+        "budget: {} x ceil(siteinfo pages / 5,000) + {}; baseline: the old tool's SQL queries per wiki on the replicas",
+        phetools_stats::recount::REQUESTS_PER_LIMIT,
+        phetools_stats::recount::FIXED_REQUESTS
+    );
+    println!("| site pages | Page: pages | main pages | template links | requests | budget | legacy SQL queries | outcome | counts match | seconds |");
+    println!("|---:|---:|---:|---:|---:|---:|---:|---|---|---:|");
+    println!(
+        "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {:.2} |",
+        report.site_pages,
+        report.page_namespace_pages,
+        report.main_namespace_pages,
+        report.template_links,
+        report.requests,
+        report.budget,
+        report.legacy_queries,
+        report.outcome.as_str(),
+        report.counts_match,
+        report.elapsed_seconds
+    );
     Ok(())
 }
 

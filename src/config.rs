@@ -10,6 +10,7 @@ use phetools_hocr::HocrConfig;
 use phetools_matchsplit::config::MatchSplitConfig;
 use phetools_ocr::OcrConfig;
 use phetools_queue::QueueConfig;
+use phetools_stats::jobs::StatsConfig;
 use phetools_stream::StreamConfig;
 use phetools_textlayer::ExtractConfig;
 use phetools_wiki::{Credentials, DownloadConfig, WikiConfig};
@@ -45,6 +46,7 @@ pub struct Config {
     pub match_split: MatchSplitConfig,
     pub hocr: HocrConfig,
     pub ocr: OcrConfig,
+    pub stats: StatsConfig,
 }
 
 /// Queue settings with a longer timeout for `split`, whose edits are paced: a
@@ -52,6 +54,11 @@ pub struct Config {
 fn default_queue_config() -> QueueConfig {
     let mut queue = QueueConfig::default();
     queue.kind_timeout_seconds.insert("split".to_owned(), 10800.0);
+    // At one request per second, three hours allow 10,800 recount requests,
+    // several times the estimated 1,500 of a recount of fr.wikisource.
+    queue
+        .kind_timeout_seconds
+        .insert(phetools_stats::jobs::RECOUNT_JOB_KIND.to_owned(), 10800.0);
     queue
 }
 
@@ -71,6 +78,7 @@ impl Default for Config {
             match_split: MatchSplitConfig::default(),
             hocr: HocrConfig::default(),
             ocr: OcrConfig::default(),
+            stats: StatsConfig::default(),
         }
     }
 }
@@ -154,6 +162,7 @@ impl Config {
             self.match_split.verify_rules_path = Some(PathBuf::from(path));
         }
         self.match_split.validate().map_err(anyhow::Error::msg)?;
+        self.stats.validate()?;
         if let Some(path) = environment.var("PHETOOLS_DATABASE_URL_FILE") {
             self.database_url_file = Some(PathBuf::from(path));
         }
@@ -382,6 +391,7 @@ mod tests {
         assert_eq!(config.extract, defaults.extract);
         assert_eq!(config.hocr, defaults.hocr);
         assert_eq!(config.ocr, defaults.ocr);
+        assert_eq!(config.stats, defaults.stats);
     }
 
     #[test]

@@ -51,7 +51,8 @@ pub async fn bench_apply(pool: &PgPool, events: usize, batch_size: usize) -> Res
     let synthetic = synthetic_events(&wiki, events);
 
     let measured = run(pool, &synthetic, batch_size).await;
-    let cleanup = delete_wiki(pool, &wiki).await;
+    let tables = ["stats_page", "stats_wiki_count", "stats_transition", "stats_drift"];
+    let cleanup = delete_wiki_rows(pool, &wiki, &tables).await;
     let (elapsed_seconds, ignored) = measured?;
     cleanup?;
     Ok(ApplyBenchReport {
@@ -73,8 +74,9 @@ async fn run(pool: &PgPool, events: &[PageEvent], batch_size: usize) -> Result<(
     Ok((started.elapsed().as_secs_f64(), ignored))
 }
 
-async fn delete_wiki(pool: &PgPool, wiki: &str) -> Result<(), StatsError> {
-    for table in ["stats_page", "stats_wiki_count", "stats_transition", "stats_drift"] {
+/// Deletes the rows of a benchmark's own wiki from `tables`, in that order.
+pub(crate) async fn delete_wiki_rows(pool: &PgPool, wiki: &str, tables: &[&str]) -> Result<(), StatsError> {
+    for table in tables {
         sqlx::query(&format!("DELETE FROM {table} WHERE wiki = $1"))
             .bind(wiki)
             .execute(pool)
@@ -126,6 +128,8 @@ fn synthetic_events(wiki: &str, count: usize) -> Vec<PageEvent> {
             rev_id,
             at: start + Duration::seconds(index as i64),
             namespace: Namespace::Page,
+            title: None,
+            human_edit_at: None,
             change,
         });
     }

@@ -27,6 +27,29 @@ pub enum StatsError {
     },
     #[error("{0}")]
     Benchmark(String),
+    #[error("{0}")]
+    InvalidSetting(String),
+    /// The wiki has no `stats_wiki` row.
+    #[error("{0}")]
+    UnknownWiki(String),
+    /// An Action API request of a recount, cross-check or template update failed.
+    #[error("API request to {wiki} failed: {source}")]
+    Api {
+        wiki: String,
+        #[source]
+        source: Box<phetools_wiki::WikiError>,
+    },
+    /// An API response lacks a field the recount needs.
+    #[error("{0}")]
+    UnexpectedResponse(String),
+    /// A template edit was not saved.
+    #[error("cannot save {template} on {wiki}: {source}")]
+    TemplateEdit {
+        wiki: String,
+        template: String,
+        #[source]
+        source: Box<phetools_wiki::EditError>,
+    },
 }
 
 impl StatsError {

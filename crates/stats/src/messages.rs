@@ -258,3 +258,96 @@ pub(crate) const NOT_TRANSCLUDED_EMPTY: &str = "No book meets these conditions."
 pub(crate) const CHECK_PAGES: &str = "Check pages";
 pub(crate) const NOT_TRANSCLUDED_DIRECTORY_TITLE: &str = "Proofread pages not transcluded, per wiki";
 pub(crate) const NOT_FOUND_TITLE: &str = "Not found";
+pub(crate) fn unknown_stats_wiki(wiki: &str) -> String {
+    format!("no statistics settings for {wiki}: stats_wiki has no row for it; add the wiki there before counting it")
+}
+
+pub(crate) fn quality_categories_count(wiki: &str, found: usize) -> String {
+    format!("stats_wiki.quality_categories of {wiki} has {found} names; expected 5, one per quality level 0-4")
+}
+
+pub(crate) fn recount_missing_field(wiki: &str, field: &str) -> String {
+    format!("unexpected API response from {wiki}: no {field}; check that the API URL points at a MediaWiki Action API")
+}
+
+pub(crate) fn recount_over_budget(wiki: &str, budget: u32) -> String {
+    format!(
+        "the recount of {wiki} stopped before exceeding its budget of {budget} requests; \
+         nothing was repaired. A wiki that transcludes its Page: pages more than twice on average needs a larger budget"
+    )
+}
+
+/// Edit summary of the on-wiki statistics templates.
+pub(crate) const TEMPLATE_SUMMARY: &str = "Bot: update statistics";
+
+pub(crate) fn invalid_job_payload(kind: &str, detail: &str) -> String {
+    format!("invalid {kind} job payload: {detail}; expected {{\"wiki\": \"<database name>\", \"day\": \"YYYY-MM-DD\"}}")
+}
+
+pub(crate) fn no_counts_for_templates(wiki: &str) -> String {
+    format!("no counts for {wiki} in stats_wiki_count: the templates are saved only after a first recount or event")
+}
+
+pub(crate) fn invalid_stats_setting(key: &str, detail: &str) -> String {
+    format!("invalid [stats] {key}: {detail}")
+}
+
+fn event_name(stream: &str, event_id: Option<&str>) -> String {
+    format!("{stream} event {}", event_id.unwrap_or("without meta.id"))
+}
+
+pub(crate) fn stats_event_missing(stream: &str, event_id: Option<&str>, field: &str) -> String {
+    format!(
+        "{} has no {field}; the statistics cannot use it (the event is counted as malformed and skipped)",
+        event_name(stream, event_id)
+    )
+}
+
+pub(crate) fn stats_event_invalid(
+    stream: &str,
+    event_id: Option<&str>,
+    field: &str,
+    value: &str,
+    reason: &str,
+) -> String {
+    format!(
+        "{} has {field} = {value}: {reason}; the event is counted as malformed and skipped",
+        event_name(stream, event_id)
+    )
+}
+
+pub(crate) fn stats_event_unsupported(stream: &str) -> String {
+    format!(
+        "the statistics do not decode the stream {stream:?}; use page-properties-change, revision-tags-change, \
+         page_change.v1, page-create, page-delete, page-undelete or page-move"
+    )
+}
+
+pub(crate) fn benchmark_needs_pages() -> String {
+    "the recount benchmark needs a wiki of at least one page; pass a positive page count".to_owned()
+}
+
+pub(crate) fn recheck_invalid_payload(detail: &str) -> String {
+    format!(
+        "invalid stats_recheck payload: {detail}; expected {{\"wiki\": dbname, \"title\": dbkey, \"page_id\": id or null, \
+         \"reason\": main_created, main_edited, main_moved, main_deleted, main_undeleted or index_edited}}"
+    )
+}
+
+pub(crate) fn recheck_unknown_wiki(wiki: &str) -> String {
+    format!("stats_recheck names the wiki {wiki:?}, which is not a Wikisource of the statistics (stats_wiki or the shipped namespace table)")
+}
+
+pub(crate) fn recheck_wiki_failed(wiki: &str, error: &str) -> String {
+    format!("reading pages of {wiki} for the statistics failed: {error}")
+}
+
+pub(crate) fn recheck_store_failed(wiki: &str, error: &str) -> String {
+    format!("storing the re-checked pages of {wiki} failed: {error}")
+}
+
+pub(crate) fn config_unexpected(wiki: &str, detail: &str) -> String {
+    format!(
+        "meta=proofreadinfo of {wiki} has an unexpected shape ({detail}); the shipped namespace table is used instead"
+    )
+}

@@ -72,7 +72,9 @@ impl Namespace {
 ///
 /// Page-namespace figures count non-redirect pages; `q1` counts pages at level 1
 /// only, and `no_level` the pages without a level. Main-namespace figures count
-/// non-redirect pages of namespace 0.
+/// non-redirect pages of namespace 0; `expected_without_scans` counts those of
+/// them that neither transclude scans nor are disambiguation pages but carry
+/// `__EXPECTWITHOUTSCANS__`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct Counts {
     pub pages: i64,
@@ -82,6 +84,7 @@ pub struct Counts {
     pub texts: i64,
     pub with_scans: i64,
     pub disambiguation: i64,
+    pub expected_without_scans: i64,
 }
 
 impl Counts {
@@ -100,6 +103,25 @@ impl Counts {
     }
 }
 
+/// The count columns of `stats_wiki_count`: pages, q0 to q4, no_level,
+/// texts, with_scans, disambiguation, expected_without_scans.
+pub(crate) type CountColumns = (i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64);
+
+impl From<CountColumns> for Counts {
+    fn from(columns: CountColumns) -> Counts {
+        let (pages, q0, q1, q2, q3, q4, no_level, texts, with_scans, disambiguation, expected_without_scans) = columns;
+        Counts {
+            pages,
+            levels: [q0, q1, q2, q3, q4],
+            no_level,
+            texts,
+            with_scans,
+            disambiguation,
+            expected_without_scans,
+        }
+    }
+}
+
 impl AddAssign for Counts {
     fn add_assign(&mut self, other: Counts) {
         self.pages += other.pages;
@@ -110,6 +132,7 @@ impl AddAssign for Counts {
         self.texts += other.texts;
         self.with_scans += other.with_scans;
         self.disambiguation += other.disambiguation;
+        self.expected_without_scans += other.expected_without_scans;
     }
 }
 
@@ -128,6 +151,7 @@ impl Sub for Counts {
             texts: self.texts - other.texts,
             with_scans: self.with_scans - other.with_scans,
             disambiguation: self.disambiguation - other.disambiguation,
+            expected_without_scans: self.expected_without_scans - other.expected_without_scans,
         }
     }
 }

@@ -161,13 +161,13 @@ async fn table_from_stored_counts_and_history(pool: PgPool) {
     };
     assert_eq!(wikis.len(), 1, "live counts cover the wikis that have events");
     assert_eq!(wikis[0].code, "fr");
-    assert_eq!(wikis[0].pages, Some(5));
+    assert_eq!(wikis[0].pages, Some(6));
 
     let query = LegacyQuery::parse(Some("7"), None).unwrap();
     let difference = load_table(&pool, query, today).await.unwrap();
     let rows = data_rows(&render_table(&difference));
     assert_eq!(rows[0][0], "fr");
-    assert_eq!(rows[0][1], "2", "5 pages now, 3 on 2016-04-20");
+    assert_eq!(rows[0][1], "3", "6 pages now, 3 on 2016-04-20");
 
     // Five days ago there are only history rows: both wikis, from the daily view.
     let query = LegacyQuery::parse(None, Some("5")).unwrap();

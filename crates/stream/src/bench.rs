@@ -5,6 +5,8 @@ use std::time::{Duration, Instant};
 
 use sqlx::PgPool;
 
+use phetools_stats::WikiDirectory;
+
 use crate::pipeline::EventProcessor;
 use crate::replay::Frame;
 use crate::rules::{Rules, RulesError};
@@ -103,13 +105,14 @@ pub enum BenchError {
 /// frames with distinct event ids.
 pub async fn bench_consume(pool: &PgPool, frames: &[Frame]) -> Result<BenchReport, BenchError> {
     let rules = Rules::shipped()?;
+    let wikis = WikiDirectory::shipped();
     let consumer = format!("bench-{}", uuid::Uuid::new_v4());
     let mut wire = Vec::new();
     for frame in frames {
         wire.extend_from_slice(frame.bytes());
     }
 
-    let parse_elapsed = time_parse_only(&rules, &wire);
+    let parse_elapsed = time_parse_only(&rules, &wikis, &wire);
 
     let started = Instant::now();
     let mut report = BenchReport {
@@ -126,7 +129,7 @@ pub async fn bench_consume(pool: &PgPool, frames: &[Frame]) -> Result<BenchRepor
     };
     let mut inserted_jobs = Vec::new();
     let mut parser = SseParser::new();
-    let mut processor = EventProcessor::new(&rules);
+    let mut processor = EventProcessor::new(&rules, &wikis);
     let mut items = Vec::new();
     let mut batch = Batch::default();
     for piece in wire.chunks(READ_SIZE) {
@@ -156,10 +159,10 @@ pub async fn bench_consume(pool: &PgPool, frames: &[Frame]) -> Result<BenchRepor
     Ok(report)
 }
 
-fn time_parse_only(rules: &Rules, wire: &[u8]) -> Duration {
+fn time_parse_only(rules: &Rules, wikis: &WikiDirectory, wire: &[u8]) -> Duration {
     let started = Instant::now();
     let mut parser = SseParser::new();
-    let mut processor = EventProcessor::new(rules);
+    let mut processor = EventProcessor::new(rules, wikis);
     let mut items = Vec::new();
     let mut batch = Batch::default();
     for piece in wire.chunks(READ_SIZE) {

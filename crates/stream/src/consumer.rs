@@ -31,6 +31,8 @@ use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
+use phetools_stats::WikiDirectory;
+
 use crate::backoff::{backoff_delay, parse_retry_after};
 use crate::config::{ConfigError, StreamConfig};
 use crate::leader::{LeaderFence, LeaderLock};
@@ -48,6 +50,7 @@ pub struct StreamConsumer {
     pool: PgPool,
     config: StreamConfig,
     rules: Arc<Rules>,
+    wikis: Arc<WikiDirectory>,
     url: url::Url,
     http: reqwest::Client,
     metrics: Arc<StreamMetrics>,
@@ -121,10 +124,18 @@ impl StreamConsumer {
             pool,
             config,
             rules: Arc::new(rules),
+            wikis: Arc::new(WikiDirectory::shipped()),
             url,
             http,
             metrics: Arc::default(),
         })
+    }
+
+    /// Replaces the wikis whose statistics events are decoded (by default the
+    /// shipped Wikisource table), such as with [`WikiDirectory::load`].
+    pub fn with_wikis(mut self, wikis: WikiDirectory) -> Self {
+        self.wikis = Arc::new(wikis);
+        self
     }
 
     /// Loads the rules from `config.rules_path`, then as [`StreamConsumer::new`].
@@ -238,7 +249,7 @@ impl StreamConsumer {
                 }
             }
         };
-        let mut processor = EventProcessor::new(&self.rules);
+        let mut processor = EventProcessor::new(&self.rules, &self.wikis);
         let mut last_prune: Option<Instant> = None;
 
         loop {
@@ -479,6 +490,10 @@ impl StreamConsumer {
                         None,
                     )
                 }
+                // The pipeline validated every statistics event, so this is a database error too.
+                Err(error @ StoreError::Stats(_)) => {
+                    return retry(format!("{error}; resuming from the last committed event"), None)
+                }
             }
             if let Some(reason) = end {
                 return ConnectionEnd::Closed {
@@ -536,6 +551,13 @@ impl StreamConsumer {
         StreamMetrics::add(&metrics.duplicates_skipped, outcome.duplicates_skipped);
         StreamMetrics::add(&metrics.jobs_enqueued, outcome.jobs_inserted);
         StreamMetrics::add(&metrics.jobs_already_queued, outcome.jobs_existing);
+        if !batch.stats_events.is_empty() {
+            tracing::debug!(
+                applied = outcome.stats_applied,
+                ignored = outcome.stats_ignored,
+                "statistics events of the batch"
+            );
+        }
 
         if let Some(id) = batch.last_event_id {
             let previous_dt = match resume {

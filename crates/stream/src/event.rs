@@ -9,7 +9,9 @@
 //! Supported streams: `mediawiki.recentchange`, the page streams that share
 //! the `database`/`page_namespace`/`page_title` fields (`page-create`,
 //! `revision-create`, `page-delete`, `page-undelete`, `page-move`) and
-//! `mediawiki.page_change.v1`. Canary events (`meta.domain == "canary"`),
+//! `mediawiki.page_change.v1`, and `page-properties-change` and
+//! `revision-tags-change`, which share the page fields too and which only the
+//! statistics read (their change kind is [`ChangeKind::Other`]). Canary events (`meta.domain == "canary"`),
 //! which Wikimedia injects into every MediaWiki stream at least hourly, decode
 //! to [`DecodedEvent::Canary`] before any other field is looked at, because
 //! canaries lack most of them.
@@ -36,6 +38,10 @@ const STREAM_NAMES: &[(&str, &str)] = &[
     ("mediawiki.page-move", "mediawiki.page-move"),
     ("page-move", "mediawiki.page-move"),
     ("mediawiki.page_change.v1", "mediawiki.page_change.v1"),
+    ("mediawiki.page-properties-change", "mediawiki.page-properties-change"),
+    ("page-properties-change", "mediawiki.page-properties-change"),
+    ("mediawiki.revision-tags-change", "mediawiki.revision-tags-change"),
+    ("revision-tags-change", "mediawiki.revision-tags-change"),
 ];
 
 /// Returns the canonical name of a stream this crate can decode

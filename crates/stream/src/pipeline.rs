@@ -1,10 +1,12 @@
 //! Turning parsed SSE items into a [`Batch`]: decoding, dropping canaries,
-//! counting malformed events and applying the rules. Shared by the consumer
-//! and the benchmark.
+//! counting malformed events, applying the rules and decoding the statistics
+//! events of Wikisource wikis. Shared by the consumer and the benchmark.
 
 use std::time::{Duration, Instant};
 
-use crate::event::{decode_event, DecodedEvent};
+use phetools_stats::events::{decode_stats_event, StatsInput, WikiDirectory};
+
+use crate::event::{decode_event, ChangeEvent, DecodedEvent};
 use crate::rules::Rules;
 use crate::sse::{SseEvent, SseItem};
 use crate::store::{Batch, MatchedEvent};
@@ -16,6 +18,8 @@ const WARNING_WINDOW: Duration = Duration::from_secs(60);
 
 pub(crate) struct EventProcessor<'a> {
     rules: &'a Rules,
+    /// Wikis whose events the statistics decode.
+    wikis: &'a WikiDirectory,
     warnings: WarningLimiter,
     /// `retry` value last sent by the server, in milliseconds.
     pub server_retry_ms: Option<u64>,
@@ -24,9 +28,10 @@ pub(crate) struct EventProcessor<'a> {
 }
 
 impl<'a> EventProcessor<'a> {
-    pub fn new(rules: &'a Rules) -> Self {
+    pub fn new(rules: &'a Rules, wikis: &'a WikiDirectory) -> Self {
         EventProcessor {
             rules,
+            wikis,
             warnings: WarningLimiter::new(),
             server_retry_ms: None,
             server_error_events: 0,
@@ -67,6 +72,7 @@ impl<'a> EventProcessor<'a> {
             Ok(DecodedEvent::Canary) => batch.canaries_dropped += 1,
             Ok(DecodedEvent::Change(change)) => {
                 dt = change.dt;
+                self.push_stats(&change, &event.data, batch);
                 let jobs = self.rules.jobs_for(&change);
                 if !jobs.is_empty() {
                     batch.matched.push(MatchedEvent {
@@ -97,6 +103,47 @@ impl<'a> EventProcessor<'a> {
             }
         }
     }
+}
+
+impl EventProcessor<'_> {
+    /// Decodes the statistics inputs of a Wikisource event into `batch`.
+    /// recentchange events are left to the rules, and the JSON is parsed a
+    /// second time only for the events that pass both filters.
+    fn push_stats(&mut self, change: &ChangeEvent, data: &str, batch: &mut Batch) {
+        if change.stream == "mediawiki.recentchange" || self.wikis.get(&change.wiki).is_none() {
+            return;
+        }
+        let decoded = serde_json::from_str(data)
+            .map_err(|error| error.to_string())
+            .and_then(|value| decode_stats_event(change.stream, &value, self.wikis).map_err(|error| error.to_string()))
+            .and_then(|inputs| validate(inputs).map_err(|error| error.to_string()));
+        match decoded {
+            Ok(inputs) => {
+                for input in inputs {
+                    match input {
+                        StatsInput::Apply(event) => batch.stats_events.push(event),
+                        StatsInput::Recheck(request) => batch.rechecks.push(request),
+                    }
+                }
+            }
+            Err(error) => {
+                batch.events_malformed += 1;
+                if self.warnings.allow() {
+                    tracing::warn!(event_id = %change.id, wiki = %change.wiki, %error, "dropping a malformed statistics event");
+                }
+            }
+        }
+    }
+}
+
+/// Checks the page events, so that the batch's transaction cannot reject them.
+fn validate(inputs: Vec<StatsInput>) -> Result<Vec<StatsInput>, phetools_stats::StatsError> {
+    for input in &inputs {
+        if let StatsInput::Apply(event) = input {
+            event.validate()?;
+        }
+    }
+    Ok(inputs)
 }
 
 fn truncate(text: &str, max_bytes: usize) -> &str {

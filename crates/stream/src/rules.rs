@@ -885,8 +885,34 @@ mod tests {
     #[test]
     fn shipped_rules_are_valid() {
         let rules = Rules::shipped().unwrap();
-        assert_eq!(rules.streams(), &["mediawiki.recentchange"]);
+        assert_eq!(
+            rules.streams(),
+            &[
+                "mediawiki.recentchange",
+                "mediawiki.page_change.v1",
+                "mediawiki.page-properties-change",
+                "mediawiki.revision-tags-change"
+            ]
+        );
         assert!(rules.rules().len() >= 2);
+    }
+
+    #[test]
+    fn shipped_creation_rules_fire_once_per_creation() {
+        let rules = Rules::shipped().unwrap();
+        let mut creation = event(
+            ChangeKind::Create,
+            "enwikisource",
+            "en.wikisource.org",
+            106,
+            "Index:Works 6.pdf",
+        );
+        assert_eq!(rules.jobs_for(&creation).len(), 2, "text layer and hOCR");
+        creation.stream = "mediawiki.page_change.v1";
+        assert!(
+            rules.jobs_for(&creation).is_empty(),
+            "page_change.v1 repeats the creation"
+        );
     }
 
     #[test]

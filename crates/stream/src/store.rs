@@ -4,8 +4,11 @@
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
-use phetools_queue::{enqueue, EnqueueOutcome};
-use sqlx::{PgConnection, PgPool};
+use phetools_queue::{enqueue, EnqueueOutcome, NewJob};
+use phetools_stats::apply::{apply_events_in, PageEvent};
+use phetools_stats::recheck::recheck_job;
+use phetools_stats::{RecheckRequest, StatsError};
+use sqlx::{PgConnection, PgPool, Postgres, Transaction};
 use uuid::Uuid;
 
 use crate::leader::LeaderFence;
@@ -35,6 +38,10 @@ pub(crate) struct Batch {
     pub canaries_dropped: u64,
     pub events_malformed: u64,
     pub matched: Vec<MatchedEvent>,
+    /// Statistics page events, applied in the batch's transaction.
+    pub stats_events: Vec<PageEvent>,
+    /// Pages to re-check, enqueued as `stats_recheck` jobs.
+    pub rechecks: Vec<RecheckRequest>,
     /// SSE id of the last event of the batch that had an id, and the latest
     /// `meta.dt` seen up to it (only set together with an id).
     pub last_event_id: Option<String>,
@@ -56,6 +63,9 @@ pub(crate) struct BatchOutcome {
     pub jobs_existing: u64,
     /// Matched events skipped because their `meta.id` was applied before.
     pub duplicates_skipped: u64,
+    /// Statistics events that changed a page, and those that were stale or repeated.
+    pub stats_applied: u64,
+    pub stats_ignored: u64,
 }
 
 /// Error that stopped a batch. Nothing of the batch was committed.
@@ -65,6 +75,8 @@ pub enum StoreError {
     Database(#[from] sqlx::Error),
     #[error("the leader lock is no longer held by this process; the batch was rolled back")]
     LeaderLost,
+    #[error("cannot apply the batch's statistics events; the batch was rolled back: {0}")]
+    Stats(#[from] StatsError),
 }
 
 pub(crate) async fn load_position(pool: &PgPool, consumer: &str) -> Result<Option<StoredPosition>, sqlx::Error> {
@@ -98,7 +110,7 @@ pub(crate) async fn apply_batch(
     let mut outcome = BatchOutcome::default();
     // Dedupe keys enqueued earlier in this transaction. Enqueueing one again
     // would find the same queued job, so the repeat skips the round trip.
-    let mut enqueued_keys: HashMap<&str, i64> = HashMap::new();
+    let mut enqueued_keys: HashMap<String, i64> = HashMap::new();
     let mut fresh = insert_seen_events(&mut tx, consumer, &batch.matched).await?;
     for matched in &batch.matched {
         // Removing the id makes a repeat of it inside this batch a duplicate too.
@@ -108,37 +120,29 @@ pub(crate) async fn apply_batch(
             continue;
         }
         for rule_job in &matched.jobs {
-            let job = &rule_job.job;
-            if let Some(job_id) = job.dedupe_key.as_deref().and_then(|key| enqueued_keys.get(key)) {
-                outcome.jobs_existing += 1;
-                tracing::debug!(job_id, kind = %job.kind, dedupe_key = ?job.dedupe_key, "job already queued in this batch");
-                continue;
-            }
-            let enqueued = enqueue(&mut tx, job).await?;
-            if let Some(key) = job.dedupe_key.as_deref() {
-                enqueued_keys.insert(key, enqueued.job_id());
-            }
-            match enqueued {
-                EnqueueOutcome::Inserted(job_id) => {
-                    outcome.jobs_inserted += 1;
-                    outcome.inserted_job_ids.push(job_id);
-                    tracing::info!(
-                        job_id,
-                        kind = %job.kind,
-                        rule = %rule_job.rule,
-                        wiki = %matched.wiki,
-                        title = %matched.title,
-                        event_id = %matched.event_id,
-                        "job enqueued"
-                    );
-                }
-                EnqueueOutcome::Existing(job_id) => {
-                    outcome.jobs_existing += 1;
-                    tracing::debug!(job_id, kind = %job.kind, dedupe_key = ?job.dedupe_key, "job already queued");
-                }
-            }
+            let origin = JobOrigin {
+                rule: &rule_job.rule,
+                wiki: &matched.wiki,
+                title: &matched.title,
+                event_id: Some(matched.event_id),
+            };
+            enqueue_once(&mut tx, &rule_job.job, origin, &mut enqueued_keys, &mut outcome).await?;
         }
     }
+    // Statistics events need no seen-id check: their revision guards make a
+    // repeated event a no-op, and a repeated re-check meets its queued job.
+    for request in &batch.rechecks {
+        let origin = JobOrigin {
+            rule: "stats-recheck",
+            wiki: &request.wiki,
+            title: &request.title,
+            event_id: None,
+        };
+        enqueue_once(&mut tx, &recheck_job(request), origin, &mut enqueued_keys, &mut outcome).await?;
+    }
+    let summary = apply_events_in(&mut tx, &batch.stats_events).await?;
+    outcome.stats_applied = summary.applied as u64;
+    outcome.stats_ignored = summary.ignored as u64;
 
     sqlx::query(
         "INSERT INTO stream_position AS p
@@ -168,6 +172,54 @@ pub(crate) async fn apply_batch(
 
     tx.commit().await?;
     Ok(outcome)
+}
+
+/// Origin of a job, for the log line of its insertion.
+struct JobOrigin<'a> {
+    rule: &'a str,
+    wiki: &'a str,
+    title: &'a str,
+    event_id: Option<Uuid>,
+}
+
+/// Enqueues `job` unless a job with its dedupe key was enqueued earlier in
+/// this transaction, and counts the outcome.
+async fn enqueue_once(
+    tx: &mut Transaction<'_, Postgres>,
+    job: &NewJob,
+    origin: JobOrigin<'_>,
+    enqueued_keys: &mut HashMap<String, i64>,
+    outcome: &mut BatchOutcome,
+) -> Result<(), sqlx::Error> {
+    if let Some(job_id) = job.dedupe_key.as_deref().and_then(|key| enqueued_keys.get(key)) {
+        outcome.jobs_existing += 1;
+        tracing::debug!(job_id, kind = %job.kind, dedupe_key = ?job.dedupe_key, "job already queued in this batch");
+        return Ok(());
+    }
+    let enqueued = enqueue(tx, job).await?;
+    if let Some(key) = job.dedupe_key.as_deref() {
+        enqueued_keys.insert(key.to_owned(), enqueued.job_id());
+    }
+    match enqueued {
+        EnqueueOutcome::Inserted(job_id) => {
+            outcome.jobs_inserted += 1;
+            outcome.inserted_job_ids.push(job_id);
+            tracing::info!(
+                job_id,
+                kind = %job.kind,
+                rule = %origin.rule,
+                wiki = %origin.wiki,
+                title = %origin.title,
+                event_id = ?origin.event_id,
+                "job enqueued"
+            );
+        }
+        EnqueueOutcome::Existing(job_id) => {
+            outcome.jobs_existing += 1;
+            tracing::debug!(job_id, kind = %job.kind, dedupe_key = ?job.dedupe_key, "job already queued");
+        }
+    }
+    Ok(())
 }
 
 /// Inserts the ids of `matched` and returns those that were not stored before.

@@ -1,6 +1,6 @@
 //! The consumer against the replay server and a real PostgreSQL database.
 //!
-//! The shipped rules subscribe to `mediawiki.recentchange`, whose recorded
+//! The shipped rules' jobs come from `mediawiki.recentchange`, whose recorded
 //! frames (2021 and 2025 captures plus the constructed Wikisource frames)
 //! produce five `text_layer` jobs. Every fault must end with exactly those
 //! five jobs and the position at the last frame.
@@ -49,7 +49,11 @@ async fn consumes_every_frame_once(pool: PgPool) {
 
     let requests = server.requests();
     assert_eq!(requests.len(), 1, "one connection without faults: {requests:?}");
-    assert_eq!(requests[0].streams, "mediawiki.recentchange");
+    assert_eq!(
+        requests[0].streams,
+        "mediawiki.recentchange,mediawiki.page_change.v1,mediawiki.page-properties-change,\
+         mediawiki.revision-tags-change"
+    );
     assert_eq!(
         requests[0].last_event_id, None,
         "no Last-Event-ID before an id was received"

@@ -87,6 +87,14 @@ impl Bot {
         self.site.get(&self.domain, &self.session).await
     }
 
+    /// Sends a read request (GET) over the bot's session and returns the JSON
+    /// body (`formatversion=2`). A logged-in bot account gets the bot limits
+    /// (5,000 items per list with `apihighlimits`). Lag, read-only mode, rate
+    /// limits and server errors are retried within the configured bounds.
+    pub async fn query(&self, params: &[(&str, &str)]) -> Result<serde_json::Value, WikiError> {
+        self.session.read(params).await
+    }
+
     /// Parses `input` as a title of this wiki.
     pub async fn parse_title(&self, input: &str) -> Result<Title, WikiError> {
         self.site().await?.parse_title(&self.domain, input)

@@ -35,6 +35,14 @@ pub fn proofread_namespaces(dbname: &str) -> Option<ProofreadNamespaces> {
     shipped_table().get(dbname).copied()
 }
 
+/// Every wiki of the shipped table with its ProofreadPage namespace ids, in
+/// no particular order.
+pub fn shipped_proofread_wikis() -> impl Iterator<Item = (&'static str, ProofreadNamespaces)> {
+    shipped_table()
+        .iter()
+        .map(|(dbname, namespaces)| (dbname.as_str(), *namespaces))
+}
+
 /// Converts a Wikimedia dbname to its domain: `enwikisource` → `en.wikisource.org`,
 /// `sourceswiki` → `wikisource.org`, `commonswiki` → `commons.wikimedia.org`.
 /// Returns `None` for a dbname of another family.

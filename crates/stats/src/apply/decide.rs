@@ -11,6 +11,15 @@
 //! A level change also proves that the page exists at its revision, so it makes
 //! the page present and raises the lifecycle guard to that revision (with the
 //! earliest time, so that a deletion carrying the same revision still applies).
+//! A level tag applies under the level guard and proves presence as well, so the tag and the property
+//! event of one revision count once, whichever arrives first.
+//!
+//! A main-namespace property change applies when its revision is not older
+//! than the lifecycle guard: it sets only the flags it names, so an edit and
+//! a property change of the same revision both apply. A newer revision also
+//! makes the page present, as a level change does.
+//!
+//! The last human edit time is the latest one any event reported.
 
 use chrono::{DateTime, Utc};
 
@@ -30,9 +39,13 @@ pub struct PageState {
     pub level: Option<Level>,
     pub disambiguation: bool,
     pub with_scans: bool,
+    pub expect_without_scans: bool,
     pub state_rev_id: i64,
     pub state_at: DateTime<Utc>,
     pub level_rev_id: i64,
+    /// dbkey without the namespace prefix, as the last applied event named it.
+    pub title: Option<String>,
+    pub last_human_edit_at: Option<DateTime<Utc>>,
 }
 
 /// A level change to count for the day of the event.
@@ -82,6 +95,8 @@ pub fn contribution(state: Option<&PageState>) -> Counts {
             counts.texts = 1;
             counts.with_scans = i64::from(state.with_scans);
             counts.disambiguation = i64::from(state.disambiguation);
+            counts.expected_without_scans =
+                i64::from(state.expect_without_scans && !state.with_scans && !state.disambiguation);
         }
         Namespace::Other => {}
     }
@@ -94,8 +109,15 @@ pub fn decide(current: Option<&PageState>, event: &PageEvent) -> Decision {
     let mut next = current.cloned().unwrap_or_else(|| unseen_page(event));
     let lifecycle_applied = apply_lifecycle(&mut next, event);
     let (level_applied, drift) = apply_level(&mut next, current, event);
-    if !lifecycle_applied && !level_applied {
+    let properties_applied = apply_properties(&mut next, current, event);
+    let human_edit_applied = apply_human_edit(&mut next, event);
+    if !lifecycle_applied && !level_applied && !properties_applied && !human_edit_applied {
         return Decision::Ignore;
+    }
+    if lifecycle_applied || level_applied || properties_applied {
+        if let Some(title) = &event.title {
+            next.title = Some(title.clone());
+        }
     }
 
     let transition = transition(current, &next, event);
@@ -116,10 +138,21 @@ fn unseen_page(event: &PageEvent) -> PageState {
         level: None,
         disambiguation: false,
         with_scans: false,
+        expect_without_scans: false,
         state_rev_id: 0,
         state_at: EARLIEST,
         level_rev_id: 0,
+        title: None,
+        last_human_edit_at: None,
     }
+}
+
+/// Returns `true` for the changes guarded by the lifecycle pair.
+fn is_lifecycle(change: &Change) -> bool {
+    !matches!(
+        change,
+        Change::LevelChanged { .. } | Change::LevelTagged { .. } | Change::MainPropertiesChanged { .. }
+    )
 }
 
 fn lifecycle_is_newer(state: &PageState, event: &PageEvent) -> bool {
@@ -127,12 +160,11 @@ fn lifecycle_is_newer(state: &PageState, event: &PageEvent) -> bool {
 }
 
 fn apply_lifecycle(state: &mut PageState, event: &PageEvent) -> bool {
-    let is_lifecycle = !matches!(event.change, Change::LevelChanged { .. });
-    if !is_lifecycle || !lifecycle_is_newer(state, event) {
+    if !is_lifecycle(&event.change) || !lifecycle_is_newer(state, event) {
         return false;
     }
     match event.change {
-        Change::Created { redirect, .. } | Change::Undeleted { redirect } => {
+        Change::Created { redirect, .. } | Change::Edited { redirect } | Change::Undeleted { redirect } => {
             state.present = true;
             state.redirect = redirect;
         }
@@ -142,13 +174,17 @@ fn apply_lifecycle(state: &mut PageState, event: &PageEvent) -> bool {
             redirect,
             disambiguation,
             with_scans,
+            expect_without_scans,
         } => {
             state.present = true;
             state.redirect = redirect;
             state.disambiguation = disambiguation;
             state.with_scans = with_scans;
+            state.expect_without_scans = expect_without_scans;
         }
-        Change::LevelChanged { .. } => unreachable!("level changes are not lifecycle changes"),
+        Change::LevelChanged { .. } | Change::LevelTagged { .. } | Change::MainPropertiesChanged { .. } => {
+            unreachable!("level and property changes are not lifecycle changes")
+        }
     }
     if event.change != Change::Deleted {
         state.namespace = event.namespace;
@@ -161,9 +197,11 @@ fn apply_lifecycle(state: &mut PageState, event: &PageEvent) -> bool {
 /// Applies the level part of a creation or a level change. Returns whether it
 /// applied and, for a level change, any disagreement with the stored level.
 fn apply_level(state: &mut PageState, current: Option<&PageState>, event: &PageEvent) -> (bool, Option<LevelDrift>) {
+    // `old` is `None` when the event does not report the old level.
     let (old, new) = match event.change {
         Change::LevelChanged { old, new } => (Some(old), new),
         Change::Created { level: Some(level), .. } => (None, Some(level)),
+        Change::LevelTagged { new } => (None, Some(new)),
         _ => return (false, None),
     };
     if event.rev_id <= state.level_rev_id {
@@ -180,13 +218,54 @@ fn apply_level(state: &mut PageState, current: Option<&PageState>, event: &PageE
     state.level = new;
     state.level_rev_id = event.rev_id;
 
-    if old.is_some() && event.rev_id > state.state_rev_id {
+    // A creation made the page present already, under the lifecycle guard.
+    let proves_presence = !matches!(event.change, Change::Created { .. });
+    if proves_presence && event.rev_id > state.state_rev_id {
         state.present = true;
         state.namespace = event.namespace;
         state.state_rev_id = event.rev_id;
         state.state_at = EARLIEST;
     }
     (true, drift)
+}
+
+/// Applies a main-namespace property change. Returns whether a flag changed
+/// or the event raised the lifecycle guard.
+fn apply_properties(state: &mut PageState, current: Option<&PageState>, event: &PageEvent) -> bool {
+    let Change::MainPropertiesChanged {
+        disambiguation,
+        expect_without_scans,
+    } = event.change
+    else {
+        return false;
+    };
+    if event.rev_id < state.state_rev_id {
+        return false;
+    }
+    if let Some(disambiguation) = disambiguation {
+        state.disambiguation = disambiguation;
+    }
+    if let Some(expect_without_scans) = expect_without_scans {
+        state.expect_without_scans = expect_without_scans;
+    }
+    if event.rev_id > state.state_rev_id {
+        state.present = true;
+        state.namespace = event.namespace;
+        state.state_rev_id = event.rev_id;
+        state.state_at = EARLIEST;
+    }
+    current != Some(state)
+}
+
+/// Keeps the later of the stored and the reported human edit time.
+fn apply_human_edit(state: &mut PageState, event: &PageEvent) -> bool {
+    match event.human_edit_at {
+        Some(at) if state.last_human_edit_at.is_none_or(|stored| at > stored) => {
+            state.last_human_edit_at = Some(at);
+            true
+        }
+        _ => false,
+    }
 }
 
 /// Returns the level a page counts at: `Some` only for a present, non-redirect Page: page with a level.
@@ -207,7 +286,10 @@ fn counted_level(state: &PageState) -> Option<Level> {
 /// (1→3, 3→4). Pages that became proofread or validated count the same, but
 /// on the day of the later event.
 fn transition(current: Option<&PageState>, next: &PageState, event: &PageEvent) -> Option<Transition> {
-    let counts_transitions = matches!(event.change, Change::Created { .. } | Change::LevelChanged { .. });
+    let counts_transitions = matches!(
+        event.change,
+        Change::Created { .. } | Change::LevelChanged { .. } | Change::LevelTagged { .. }
+    );
     let to = counted_level(next)?;
     if !counts_transitions {
         return None;

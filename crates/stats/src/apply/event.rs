@@ -22,6 +22,13 @@ pub struct PageEvent {
     pub at: DateTime<Utc>,
     /// The page's namespace after the event; for a move, the destination.
     pub namespace: Namespace,
+    /// The page's dbkey without the namespace prefix (`Foo.djvu/12`), when the
+    /// event names it; stored with the state an applied event leaves.
+    pub title: Option<String>,
+    /// Time of the edit when a user who is not a bot made it (creations and
+    /// edits only). Stored as the page's last human edit when it is later than
+    /// the stored one, whatever the other guards decide.
+    pub human_edit_at: Option<DateTime<Utc>>,
     pub change: Change,
 }
 
@@ -32,6 +39,11 @@ pub enum Change {
     Created {
         redirect: bool,
         level: Option<Level>,
+    },
+    /// A new revision of an existing page; `redirect` is the page's redirect
+    /// flag at that revision.
+    Edited {
+        redirect: bool,
     },
     Deleted,
     /// The page came back with the level and flags it had before deletion.
@@ -45,12 +57,25 @@ pub enum Change {
         old: Option<Level>,
         new: Option<Level>,
     },
-    /// A main-namespace page's redirect, disambiguation or with-scans flag
-    /// changed, as a re-check through the API found it.
+    /// A `proofreadpage-qualityN` change tag gave the revision's level. The tag
+    /// does not tell the old level, so no drift can be found; the revision
+    /// guard makes it a no-op when the property event came first.
+    LevelTagged {
+        new: Level,
+    },
+    /// A main-namespace page's flags as a re-check through the API found them
+    /// at the event's revision.
     MainFlagsChanged {
         redirect: bool,
         disambiguation: bool,
         with_scans: bool,
+        expect_without_scans: bool,
+    },
+    /// The `disambiguation` or `expectwithoutscans` page property of a
+    /// main-namespace page changed; `None` leaves the flag as stored.
+    MainPropertiesChanged {
+        disambiguation: Option<bool>,
+        expect_without_scans: Option<bool>,
     },
 }
 
@@ -68,8 +93,8 @@ impl PageEvent {
             )));
         }
         let namespace_fits = match self.change {
-            Change::LevelChanged { .. } => self.namespace == Namespace::Page,
-            Change::MainFlagsChanged { .. } => self.namespace == Namespace::Main,
+            Change::LevelChanged { .. } | Change::LevelTagged { .. } => self.namespace == Namespace::Page,
+            Change::MainFlagsChanged { .. } | Change::MainPropertiesChanged { .. } => self.namespace == Namespace::Main,
             _ => true,
         };
         if !namespace_fits {

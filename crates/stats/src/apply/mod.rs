@@ -39,26 +39,40 @@ pub async fn apply_event(pool: &PgPool, event: &PageEvent) -> Result<ApplySummar
 /// Applies `events` in order, in one transaction. An invalid event rejects the
 /// whole batch before anything is written.
 pub async fn apply_events(pool: &PgPool, events: &[PageEvent]) -> Result<ApplySummary, StatsError> {
-    for event in events {
-        event.validate()?;
+    validate(events)?;
+    if events.is_empty() {
+        return Ok(ApplySummary::default());
     }
+    let mut transaction = pool
+        .begin()
+        .await
+        .map_err(StatsError::database("cannot start a transaction"))?;
+    let summary = apply_events_in(&mut transaction, events).await?;
+    transaction
+        .commit()
+        .await
+        .map_err(StatsError::database("cannot commit the statistics events"))?;
+    Ok(summary)
+}
+
+/// Applies `events` in order inside the caller's transaction, so that they
+/// commit together with the caller's other writes (the stream consumer's jobs
+/// and position). An invalid event rejects the whole batch before anything is
+/// written. The wikis' advisory locks are held until the caller commits.
+pub async fn apply_events_in(
+    transaction: &mut Transaction<'_, Postgres>,
+    events: &[PageEvent],
+) -> Result<ApplySummary, StatsError> {
+    validate(events)?;
     if events.is_empty() {
         return Ok(ApplySummary::default());
     }
     let span = info_span!("stats_apply", events = events.len(), wiki = %events[0].wiki);
     async {
-        let mut transaction = pool
-            .begin()
-            .await
-            .map_err(StatsError::database("cannot start a transaction"))?;
-        lock_wikis(&mut transaction, events).await?;
-        let mut states = load_states(&mut transaction, events).await?;
+        lock_wikis(transaction, events).await?;
+        let mut states = load_states(transaction, events).await?;
         let changes = fold(&mut states, events);
-        write_changes(&mut transaction, &changes).await?;
-        transaction
-            .commit()
-            .await
-            .map_err(StatsError::database("cannot commit the statistics events"))?;
+        write_changes(transaction, &changes).await?;
         debug!(
             applied = changes.applied,
             ignored = changes.ignored,
@@ -72,6 +86,10 @@ pub async fn apply_events(pool: &PgPool, events: &[PageEvent]) -> Result<ApplySu
     }
     .instrument(span)
     .await
+}
+
+fn validate(events: &[PageEvent]) -> Result<(), StatsError> {
+    events.iter().try_for_each(PageEvent::validate)
 }
 
 async fn lock_wikis(transaction: &mut Transaction<'_, Postgres>, events: &[PageEvent]) -> Result<(), StatsError> {
@@ -89,19 +107,23 @@ async fn lock_wikis(transaction: &mut Transaction<'_, Postgres>, events: &[PageE
     Ok(())
 }
 
-type PageRow = (
-    String,
-    i64,
-    String,
-    bool,
-    bool,
-    Option<i16>,
-    bool,
-    bool,
-    i64,
-    DateTime<Utc>,
-    i64,
-);
+#[derive(sqlx::FromRow)]
+struct PageRow {
+    wiki: String,
+    page_id: i64,
+    namespace: String,
+    present: bool,
+    redirect: bool,
+    level: Option<i16>,
+    disambiguation: bool,
+    with_scans: bool,
+    expect_without_scans: bool,
+    state_rev_id: i64,
+    state_at: DateTime<Utc>,
+    level_rev_id: i64,
+    title: Option<String>,
+    last_human_edit_at: Option<DateTime<Utc>>,
+}
 
 async fn load_states(
     transaction: &mut Transaction<'_, Postgres>,
@@ -111,7 +133,7 @@ async fn load_states(
     let page_ids: Vec<i64> = events.iter().map(|event| event.page_id).collect();
     let rows: Vec<PageRow> = sqlx::query_as(
         "SELECT wiki, page_id, namespace, present, redirect, level, disambiguation, with_scans, \
-                state_rev_id, state_at, level_rev_id \
+                expect_without_scans, state_rev_id, state_at, level_rev_id, title, last_human_edit_at \
          FROM stats_page \
          WHERE (wiki, page_id) IN (SELECT * FROM unnest($1::text[], $2::bigint[]))",
     )
@@ -123,31 +145,21 @@ async fn load_states(
 
     let mut states = HashMap::with_capacity(rows.len());
     for row in rows {
-        let (
-            wiki,
-            page_id,
-            namespace,
-            present,
-            redirect,
-            level,
-            disambiguation,
-            with_scans,
-            state_rev_id,
-            state_at,
-            level_rev_id,
-        ) = row;
         let state = PageState {
-            namespace: Namespace::from_column(&namespace)?,
-            present,
-            redirect,
-            level: level.map(|level| Level::new(i64::from(level))).transpose()?,
-            disambiguation,
-            with_scans,
-            state_rev_id,
-            state_at,
-            level_rev_id,
+            namespace: Namespace::from_column(&row.namespace)?,
+            present: row.present,
+            redirect: row.redirect,
+            level: row.level.map(|level| Level::new(i64::from(level))).transpose()?,
+            disambiguation: row.disambiguation,
+            with_scans: row.with_scans,
+            expect_without_scans: row.expect_without_scans,
+            state_rev_id: row.state_rev_id,
+            state_at: row.state_at,
+            level_rev_id: row.level_rev_id,
+            title: row.title,
+            last_human_edit_at: row.last_human_edit_at,
         };
-        states.insert((wiki, page_id), state);
+        states.insert((row.wiki, row.page_id), state);
     }
     Ok(states)
 }
@@ -177,18 +189,24 @@ async fn write_pages(transaction: &mut Transaction<'_, Postgres>, changes: &Batc
     let with_scans: Vec<bool> = states.clone().map(|state| state.with_scans).collect();
     let state_rev_ids: Vec<i64> = states.clone().map(|state| state.state_rev_id).collect();
     let state_ats: Vec<DateTime<Utc>> = states.clone().map(|state| state.state_at).collect();
-    let level_rev_ids: Vec<i64> = states.map(|state| state.level_rev_id).collect();
+    let level_rev_ids: Vec<i64> = states.clone().map(|state| state.level_rev_id).collect();
+    let expect_without_scans: Vec<bool> = states.clone().map(|state| state.expect_without_scans).collect();
+    let titles: Vec<Option<&str>> = states.clone().map(|state| state.title.as_deref()).collect();
+    let human_edits: Vec<Option<DateTime<Utc>>> = states.map(|state| state.last_human_edit_at).collect();
 
     sqlx::query(
         "INSERT INTO stats_page (wiki, page_id, namespace, present, redirect, level, disambiguation, with_scans, \
-                                 state_rev_id, state_at, level_rev_id) \
+                                 state_rev_id, state_at, level_rev_id, \
+                                expect_without_scans, title, last_human_edit_at) \
          SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::bool[], $5::bool[], $6::smallint[], \
-                              $7::bool[], $8::bool[], $9::bigint[], $10::timestamptz[], $11::bigint[]) \
+                              $7::bool[], $8::bool[], $9::bigint[], $10::timestamptz[], $11::bigint[], \
+                              $12::bool[], $13::text[], $14::timestamptz[]) \
          ON CONFLICT (wiki, page_id) DO UPDATE SET \
              namespace = EXCLUDED.namespace, present = EXCLUDED.present, redirect = EXCLUDED.redirect, \
              level = EXCLUDED.level, disambiguation = EXCLUDED.disambiguation, with_scans = EXCLUDED.with_scans, \
              state_rev_id = EXCLUDED.state_rev_id, state_at = EXCLUDED.state_at, \
-             level_rev_id = EXCLUDED.level_rev_id, updated_at = now()",
+             level_rev_id = EXCLUDED.level_rev_id, expect_without_scans = EXCLUDED.expect_without_scans, \
+             title = EXCLUDED.title, last_human_edit_at = EXCLUDED.last_human_edit_at, updated_at = now()",
     )
     .bind(&wikis)
     .bind(&page_ids)
@@ -201,6 +219,9 @@ async fn write_pages(transaction: &mut Transaction<'_, Postgres>, changes: &Batc
     .bind(&state_rev_ids)
     .bind(&state_ats)
     .bind(&level_rev_ids)
+    .bind(&expect_without_scans)
+    .bind(&titles)
+    .bind(&human_edits)
     .execute(&mut **transaction)
     .await
     .map_err(StatsError::database("cannot write the page states"))?;
@@ -212,15 +233,18 @@ async fn write_counts(transaction: &mut Transaction<'_, Postgres>, changes: &Bat
     let column = |field: fn(&crate::Counts) -> i64| -> Vec<i64> { changes.counts.values().map(field).collect() };
     sqlx::query(
         "INSERT INTO stats_wiki_count AS c (wiki, pages, q0, q1, q2, q3, q4, no_level, texts, with_scans, \
-                                            disambiguation) \
+                                            disambiguation, expected_without_scans) \
          SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[], \
-                              $7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[], $11::bigint[]) \
+                              $7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[], $11::bigint[], \
+                              $12::bigint[]) \
          ON CONFLICT (wiki) DO UPDATE SET \
              pages = c.pages + EXCLUDED.pages, q0 = c.q0 + EXCLUDED.q0, q1 = c.q1 + EXCLUDED.q1, \
              q2 = c.q2 + EXCLUDED.q2, q3 = c.q3 + EXCLUDED.q3, q4 = c.q4 + EXCLUDED.q4, \
              no_level = c.no_level + EXCLUDED.no_level, texts = c.texts + EXCLUDED.texts, \
              with_scans = c.with_scans + EXCLUDED.with_scans, \
-             disambiguation = c.disambiguation + EXCLUDED.disambiguation, updated_at = now()",
+             disambiguation = c.disambiguation + EXCLUDED.disambiguation, \
+             expected_without_scans = c.expected_without_scans + EXCLUDED.expected_without_scans, \
+             updated_at = now()",
     )
     .bind(&wikis)
     .bind(column(|counts| counts.pages))
@@ -233,6 +257,7 @@ async fn write_counts(transaction: &mut Transaction<'_, Postgres>, changes: &Bat
     .bind(column(|counts| counts.texts))
     .bind(column(|counts| counts.with_scans))
     .bind(column(|counts| counts.disambiguation))
+    .bind(column(|counts| counts.expected_without_scans))
     .execute(&mut **transaction)
     .await
     .map_err(StatsError::database("cannot update the wiki counts"))?;

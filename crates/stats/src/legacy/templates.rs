@@ -86,6 +86,7 @@ mod tests {
             texts: 201_425,
             with_scans: 179_818,
             disambiguation: 2_018,
+            expected_without_scans: 0,
         };
         let values = template_values("fr", &counts);
         assert_eq!(

@@ -22,6 +22,8 @@ fn event(wiki: &str, page_id: i64, rev_id: i64, second: i64, namespace: Namespac
         rev_id,
         at: at(second),
         namespace,
+        title: None,
+        human_edit_at: None,
         change,
     }
 }
@@ -58,6 +60,7 @@ pub fn scenario(wiki: &str) -> Vec<PageEvent> {
                 redirect: false,
                 disambiguation: false,
                 with_scans: true,
+                expect_without_scans: false,
             },
         ),
         // Page 5: a disambiguation page, deleted.
@@ -72,6 +75,7 @@ pub fn scenario(wiki: &str) -> Vec<PageEvent> {
                 redirect: false,
                 disambiguation: true,
                 with_scans: false,
+                expect_without_scans: false,
             },
         ),
         event(wiki, 5, 51, 240, Main, Change::Deleted),
@@ -93,18 +97,43 @@ pub fn scenario(wiki: &str) -> Vec<PageEvent> {
         // Page 9: a text created and moved into the Page namespace.
         event(wiki, 9, 90, 80, Main, created(None)),
         event(wiki, 9, 91, 180, Page, Change::Moved),
+        // Page 10: a text created, then edited by people; the edit added
+        // __EXPECTWITHOUTSCANS__.
+        human(event(wiki, 10, 100, 85, Main, created(None))),
+        human(event(wiki, 10, 101, 186, Main, Change::Edited { redirect: false })),
+        event(
+            wiki,
+            10,
+            101,
+            187,
+            Main,
+            Change::MainPropertiesChanged {
+                disambiguation: None,
+                expect_without_scans: Some(true),
+            },
+        ),
+        // Page 11: existed before; proofread, reported by the page property and by the tag.
+        event(wiki, 11, 110, 90, Page, level_changed(level(1), level(3))),
+        event(wiki, 11, 110, 91, Page, Change::LevelTagged { new: Level::PROOFREAD }),
     ]
+}
+
+/// Marks `event` as an edit by a person at the event's time.
+fn human(mut event: PageEvent) -> PageEvent {
+    event.human_edit_at = Some(event.at);
+    event
 }
 
 /// Counts after [`scenario`], whatever the order and duplication of its events.
 pub fn scenario_counts() -> Counts {
     Counts {
-        pages: 5,
-        levels: [0, 1, 1, 1, 1],
+        pages: 6,
+        levels: [0, 1, 1, 2, 1],
         no_level: 1,
-        texts: 1,
+        texts: 2,
         with_scans: 1,
         disambiguation: 0,
+        expected_without_scans: 1,
     }
 }
 
@@ -124,7 +153,8 @@ pub fn shuffled<T: Clone>(items: &[T], seed: u64) -> Vec<T> {
 /// Reads one wiki's stored counts.
 pub async fn stored_counts(pool: &PgPool, wiki: &str) -> Counts {
     let row: CountsRow = sqlx::query_as(
-        "SELECT pages, q0, q1, q2, q3, q4, no_level, texts, with_scans, disambiguation \
+        "SELECT pages, q0, q1, q2, q3, q4, no_level, texts, with_scans, disambiguation, \
+                expected_without_scans \
          FROM stats_wiki_count WHERE wiki = $1",
     )
     .bind(wiki)
@@ -142,7 +172,8 @@ pub async fn recounted(pool: &PgPool, wiki: &str) -> Counts {
                 count(*) FILTER (WHERE page AND level = 2), count(*) FILTER (WHERE page AND level = 3), \
                 count(*) FILTER (WHERE page AND level = 4), count(*) FILTER (WHERE page AND level IS NULL), \
                 count(*) FILTER (WHERE main), count(*) FILTER (WHERE main AND with_scans), \
-                count(*) FILTER (WHERE main AND disambiguation) \
+                count(*) FILTER (WHERE main AND disambiguation), \
+                count(*) FILTER (WHERE main AND expect_without_scans AND NOT with_scans AND NOT disambiguation) \
          FROM (SELECT *, present AND NOT redirect AND namespace = 'page' AS page, \
                          present AND NOT redirect AND namespace = 'main' AS main \
                FROM stats_page WHERE wiki = $1) AS rows",
@@ -154,8 +185,8 @@ pub async fn recounted(pool: &PgPool, wiki: &str) -> Counts {
     counts_from_row(row)
 }
 
-/// pages, q0 to q4, no_level, texts, with_scans, disambiguation.
-type CountsRow = (i64, i64, i64, i64, i64, i64, i64, i64, i64, i64);
+/// pages, q0 to q4, no_level, texts, with_scans, disambiguation, expected_without_scans.
+type CountsRow = (i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64);
 
 fn counts_from_row(row: CountsRow) -> Counts {
     Counts {
@@ -165,5 +196,6 @@ fn counts_from_row(row: CountsRow) -> Counts {
         texts: row.7,
         with_scans: row.8,
         disambiguation: row.9,
+        expected_without_scans: row.10,
     }
 }
