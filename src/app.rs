@@ -106,12 +106,11 @@ pub async fn run_roles(config: &Config, roles: Roles) -> anyhow::Result<()> {
             schedule_statistics(schedule_pool, token).await;
             ("statistics schedule", Ok(()))
         });
-        // The statistics configuration job queues its own next run; this starts the chain.
-        let mut connection = pool.acquire().await.context("cannot connect to the database")?;
-        phetools_queue::enqueue(&mut connection, &phetools_stats::wiki_config::config_job(false))
-            .await
-            .context("cannot queue the statistics configuration refresh")?;
-        drop(connection);
+        let (refresh_pool, token) = (pool.clone(), shutdown.clone());
+        tasks.spawn(async move {
+            queue_stats_config_refresh(refresh_pool, token).await;
+            ("stats-config", Ok(()))
+        });
         let token = shutdown.clone();
         tasks.spawn(async move {
             workers.run(token).await;
@@ -145,6 +144,27 @@ pub async fn run_roles(config: &Config, roles: Roles) -> anyhow::Result<()> {
     }
     pool.close().await;
     first_error.map_or(Ok(()), Err)
+}
+
+/// Queues the statistics configuration refresh daily at
+/// [`phetools_stats::wiki_config::REFRESH_TIME`] UTC until shutdown. Until the
+/// first refresh the statistics use the shipped namespace table. A failed
+/// enqueue is logged and tried again at the next time.
+async fn queue_stats_config_refresh(pool: PgPool, shutdown: tokio_util::sync::CancellationToken) {
+    use phetools_stats::wiki_config::{config_job, until_next_refresh};
+    loop {
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            () = tokio::time::sleep(until_next_refresh(chrono::Utc::now())) => {}
+        }
+        let enqueued = match pool.acquire().await {
+            Ok(mut connection) => phetools_queue::enqueue(&mut connection, &config_job()).await,
+            Err(error) => Err(error),
+        };
+        if let Err(error) = enqueued {
+            warn!(%error, "cannot queue the statistics configuration refresh; trying again at the next refresh time");
+        }
+    }
 }
 
 /// Loads the configured rules file, or the compiled-in copy when the default

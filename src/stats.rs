@@ -26,10 +26,27 @@ pub enum StatsCommand {
         #[arg(long, default_value = PHETOOLS_SOURCE)]
         source: String,
     },
+    /// Queue the refresh of every wiki's statistics configuration now instead
+    /// of at the next daily refresh. Daily statistics jobs and recounts start
+    /// for a wiki once it has a configuration row, so a new installation runs
+    /// this once.
+    RefreshConfig,
 }
 
 pub async fn run(config: &Config, args: StatsArgs) -> anyhow::Result<()> {
     match args.command {
+        StatsCommand::RefreshConfig => {
+            let pool = app::connect(config).await?;
+            app::apply_migrations(&pool).await?;
+            let mut connection = pool.acquire().await.context("cannot connect to the database")?;
+            let outcome = phetools_queue::enqueue(&mut connection, &phetools_stats::wiki_config::config_job())
+                .await
+                .context("cannot queue the statistics configuration refresh")?;
+            println!("statistics configuration refresh queued as job {}", outcome.job_id());
+            drop(connection);
+            pool.close().await;
+            Ok(())
+        }
         StatsCommand::ImportHistory { file, source } => {
             let history = tokio::task::spawn_blocking(move || read_history(&file))
                 .await

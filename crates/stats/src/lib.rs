@@ -1,6 +1,7 @@
-//! Wikisource statistics: the parts that need no wiki client.
+//! Wikisource statistics: per-page state and counts kept live from
+//! EventStreams, the API re-checks they need, history, tables and charts.
 //!
-//! * [`apply`] applies decoded page events (created, deleted, undeleted, moved,
+//! * [`apply`] applies decoded page events (created, edited, deleted, undeleted, moved,
 //!   quality level changed, main-namespace flags changed) to the per-page state
 //!   and the per-wiki counts in one transaction, guarded by revision ids so that
 //!   duplicate and out-of-order events change nothing.
@@ -26,7 +27,8 @@
 //! * [`bench_apply`] measures event application and
 //!   [`recount::bench_recount`] the request count of a recount, for `phetools bench`.
 //!
-//! The tables are created by `migrations/0008_stats.sql` and `0009_stats_live.sql`.
+//! The tables are created by `migrations/0008_stats.sql` and
+//! `migrations/0009_stats_live.sql`.
 
 pub mod apply;
 mod bench;

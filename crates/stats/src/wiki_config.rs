@@ -3,11 +3,11 @@
 //! `meta=siteinfo|proofreadinfo`. A wiki whose API lacks `proofreadinfo` gets
 //! the shipped namespace table and en.wikisource's category names.
 //!
-//! The `stats_wiki_config` job refreshes every counted wiki and enqueues its
-//! next run for the following day.
+//! The `stats_wiki_config` job refreshes every counted wiki. The workers
+//! queue it daily at [`REFRESH_TIME`] UTC.
 
 use async_trait::async_trait;
-use chrono::{Duration, NaiveTime, Utc};
+use chrono::{DateTime, Duration, NaiveTime, Utc};
 use phetools_queue::{JobContext, JobError, JobHandler, NewJob};
 use phetools_wiki::{WikiClient, WikiError};
 use serde_json::{json, Value};
@@ -21,6 +21,12 @@ use crate::messages;
 
 /// Job kind of the daily configuration refresh.
 pub const CONFIG_JOB_KIND: &str = "stats_wiki_config";
+
+/// Time of day (UTC) of the daily refresh.
+pub const REFRESH_TIME: NaiveTime = match NaiveTime::from_hms_opt(0, 30, 0) {
+    Some(time) => time,
+    None => NaiveTime::MIN,
+};
 
 /// ProofreadPage's default category names (en.wikisource's), level 0 to 4.
 pub const ENGLISH_QUALITY_CATEGORIES: [&str; 5] =
@@ -148,31 +154,23 @@ pub async fn store_config(pool: &PgPool, row: &WikiConfigRow) -> Result<(), Stat
     Ok(())
 }
 
-/// Builds the refresh job: with `next_day`, one that runs at 00:30 UTC
-/// tomorrow, otherwise one that runs at once. The dedupe key names the day,
-/// so that one job per day is queued however often the service starts.
-pub fn config_job(next_day: bool) -> NewJob {
-    let now = Utc::now();
-    let day = if next_day {
-        now.date_naive() + Duration::days(1)
-    } else {
-        now.date_naive()
-    };
-    let job = NewJob::new(CONFIG_JOB_KIND, json!({}))
+/// Builds the refresh job of today. The dedupe key names the UTC day, so that
+/// replicas starting at once queue one job.
+pub fn config_job() -> NewJob {
+    NewJob::new(CONFIG_JOB_KIND, json!({}))
         .priority(-50)
-        .dedupe_key(format!("{CONFIG_JOB_KIND}:{day}"));
-    if !next_day {
-        return job;
-    }
-    let at = day
-        .and_time(NaiveTime::from_hms_opt(0, 30, 0).unwrap_or_default())
-        .and_utc();
-    job.run_after(at)
+        .dedupe_key(format!("{CONFIG_JOB_KIND}:{}", Utc::now().date_naive()))
+}
+
+/// Returns the time from `now` to the next [`REFRESH_TIME`].
+pub fn until_next_refresh(now: DateTime<Utc>) -> std::time::Duration {
+    let today = now.date_naive().and_time(REFRESH_TIME).and_utc();
+    let next = if today > now { today } else { today + Duration::days(1) };
+    (next - now).to_std().unwrap_or_default()
 }
 
 /// Runs `stats_wiki_config` jobs: refreshes the configuration of every wiki
-/// of the directory (the payload's `wiki` limits it to one), then queues the
-/// next day's run.
+/// of the directory, or of the payload's `wiki` alone.
 pub struct WikiConfigHandler {
     pool: PgPool,
     client: Arc<WikiClient>,
@@ -225,14 +223,7 @@ impl JobHandler for WikiConfigHandler {
     async fn run(&self, job: JobContext) -> Result<Value, JobError> {
         let only = job.payload.get("wiki").and_then(Value::as_str).map(str::to_owned);
         let span = tracing::info_span!("stats_wiki_config", job_id = job.job_id, kind = %job.kind, wiki = only.as_deref().unwrap_or("all"));
-        let result = self.refresh(&job, only.as_deref()).instrument(span).await?;
-        if only.is_none() {
-            let mut connection = self.pool.acquire().await.map_err(JobError::retryable)?;
-            phetools_queue::enqueue(&mut connection, &config_job(true))
-                .await
-                .map_err(JobError::retryable)?;
-        }
-        Ok(result)
+        self.refresh(&job, only.as_deref()).instrument(span).await
     }
 }
 
@@ -271,11 +262,16 @@ mod tests {
     }
 
     #[test]
-    fn next_refresh_is_tomorrow() {
-        let job = config_job(true);
-        let tomorrow = Utc::now().date_naive() + Duration::days(1);
-        assert_eq!(job.dedupe_key, Some(format!("stats_wiki_config:{tomorrow}")));
-        assert!(job.run_after.unwrap() > Utc::now());
-        assert!(config_job(false).run_after.is_none());
+    fn refresh_runs_daily_at_half_past_midnight() {
+        let at = |text: &str| text.parse::<DateTime<Utc>>().unwrap();
+        let minutes = |duration: std::time::Duration| duration.as_secs() / 60;
+        assert_eq!(minutes(until_next_refresh(at("2026-12-05T00:00:00Z"))), 30);
+        assert_eq!(minutes(until_next_refresh(at("2026-12-05T00:30:00Z"))), 24 * 60);
+        assert_eq!(minutes(until_next_refresh(at("2026-12-05T23:30:00Z"))), 60);
+        let job = config_job();
+        assert_eq!(
+            job.dedupe_key,
+            Some(format!("stats_wiki_config:{}", Utc::now().date_naive()))
+        );
     }
 }

@@ -218,6 +218,24 @@ fn page_change_lifecycle_and_rechecks() {
 }
 
 #[test]
+fn older_move_and_undelete_streams() {
+    let mut moved = fixture("page-create-enwikisource-Page-ns104-2022.json");
+    moved["meta"]["stream"] = json!("mediawiki.page-move");
+    moved["page_namespace"] = json!(2);
+    moved["page_title"] = json!("User:MER-C/Draft");
+    moved["prior_state"] = json!({"page_namespace": 104, "page_title": "Page:Draft.djvu/1", "rev_id": 12_558_575});
+    let event = only_event(decode("mediawiki.page-move", &moved));
+    assert_eq!((event.change, event.namespace), (Change::Moved, Namespace::Other));
+    assert_eq!(event.title.as_deref(), Some("MER-C/Draft"));
+
+    let mut undeleted = fixture("page-create-enwikisource-Page-ns104-2022.json");
+    undeleted["page_is_redirect"] = json!(true);
+    let event = only_event(decode("page-undelete", &undeleted));
+    assert_eq!(event.change, Change::Undeleted { redirect: true });
+    assert_eq!(event.namespace, Namespace::Page);
+}
+
+#[test]
 fn malformed_events_name_the_field_and_value() {
     let mut event = fixture("page-properties-change-enwikisource.CONSTRUCTED.json");
     event["added_properties"]["proofread_page_quality_level"] = json!(7);
