@@ -243,10 +243,14 @@ async fn service_pages_per_second(
         ids.push(queue.enqueue(&job).await?.job_id());
     }
     let shutdown = CancellationToken::new();
+    // Job workers as a deployed process has them (4 by default): while one
+    // worker downloads an image or stores a result, another keeps the engine
+    // thread busy.
+    let defaults = QueueConfig::default();
     let queue_config = QueueConfig {
-        workers: threads,
+        workers: defaults.workers.max(threads),
         poll_interval_ms: 100,
-        ..QueueConfig::default()
+        ..defaults
     };
     let workers = WorkerPool::new(pool.clone(), registry, queue_config)?;
     let running = tokio::spawn(workers.run(shutdown.clone()));
