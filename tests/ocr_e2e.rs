@@ -434,3 +434,74 @@ async fn rate_limit_answers_429(_pool_options: PgPoolOptions, connect_options: P
     assert_eq!(ping.status, 200);
     assert_eq!(ping.json()["error"], 0);
 }
+
+/// Starts `phetools <role>` in a mount namespace whose `/etc/hosts` maps
+/// `private.test` to 10.1.2.3, a private address. Returns `None` when this
+/// process may not create mount namespaces (it needs root or user namespaces).
+fn start_role_with_private_host(role: &str, database: &str, hosts: &std::path::Path, port: u16) -> Option<ChildGuard> {
+    let probe = Command::new("unshare")
+        .args(["-m", "sh", "-c", "mount --bind /dev/null /etc/hostname"])
+        .stderr(Stdio::null())
+        .status();
+    if !probe.is_ok_and(|status| status.success()) {
+        return None;
+    }
+    let child = Command::new("unshare")
+        .args(["-m", "sh", "-c", "mount --bind \"$1\" /etc/hosts && exec \"$2\" \"$3\""])
+        .args(["phetools-private-host"])
+        .arg(hosts)
+        .arg(env!("CARGO_BIN_EXE_phetools"))
+        .arg(role)
+        .env("DATABASE_URL", database_url_for(database))
+        .env("PHETOOLS_LISTEN", format!("127.0.0.1:{port}"))
+        .env("PHETOOLS_UPLOAD_HOSTS", format!("https://{PRIVATE_HOST}:9"))
+        .env("PHETOOLS_OCR_ALLOW_LOOPBACK", "true")
+        .env("PHETOOLS_OCR_RATE_LIMIT", "0")
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("unshare starts");
+    Some(ChildGuard(child))
+}
+
+/// An allowed image host name that `start_role_with_private_host` resolves to a private address.
+const PRIVATE_HOST: &str = "private.test";
+
+#[sqlx::test(migrations = false)]
+async fn host_resolving_to_private_address_rejected(_pool_options: PgPoolOptions, connect_options: PgConnectOptions) {
+    let database = connect_options
+        .get_database()
+        .expect("sqlx::test names the database")
+        .to_owned();
+    let directory = tempfile::tempdir().unwrap();
+    let hosts = directory.path().join("hosts");
+    std::fs::write(&hosts, format!("127.0.0.1 localhost\n10.1.2.3 {PRIVATE_HOST}\n")).unwrap();
+    let port = free_loopback_port();
+    let Some(_server) = start_role_with_private_host("serve", &database, &hosts, port) else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "unshare -m is not permitted, so the private-address test cannot run"
+        );
+        eprintln!("skipped: unshare -m is not permitted here");
+        return;
+    };
+    let _worker = start_role_with_private_host("work", &database, &hosts, free_loopback_port()).unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    wait_until_serving(&client, &base).await;
+
+    // Loopback is allowed in this set-up, so only the private address can cause the rejection.
+    let image = percent_encode(&format!("https://{PRIVATE_HOST}:9/wikipedia/commons/a.jpg"));
+    let legacy = fetch(&client, &format!("{base}/ocr.php?cmd=ocr&url={image}&lang=en")).await;
+    assert_eq!(legacy.status, 200);
+    let body = legacy.json();
+    assert_ne!(body["error"], 0, "{body}");
+    let text = body["text"].as_str().unwrap();
+    assert!(text.contains("non-public"), "{text}");
+    assert!(text.contains(PRIVATE_HOST), "{text}");
+
+    let api = fetch(&client, &format!("{base}/api/v1/ocr?image={image}&lang=en")).await;
+    assert!((400..500).contains(&api.status), "{} {}", api.status, api.body);
+    assert!(api.body.contains("non-public"), "{}", api.body);
+}
