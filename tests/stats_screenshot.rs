@@ -18,7 +18,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 const FIXTURE: &str = include_str!("../crates/stats/tests/fixtures/pages/stats-pages.sql");
 const CHROMIUM: &str = "/usr/bin/chromium";
 const WINDOW_WIDTH: u32 = 1280;
-const WINDOW_HEIGHT: u32 = 1800;
+const WINDOW_HEIGHT: u32 = 2600;
 const DEADLINE: Duration = Duration::from_secs(60);
 
 /// Kills the child process when the test ends, even by a failed assertion.
