@@ -29,9 +29,9 @@ fi
 
 log "building phetools (release)"
 cargo build --release --locked --bin phetools
-# Statistics jobs start for a wiki once its configuration row exists; the
-# refresh job (one per UTC day at most) fills the rows without waiting for the
-# daily refresh time.
+# Statistics jobs start for a wiki once its configuration row exists. The
+# refresh job (one per UTC day at most) fills the rows now, so a new
+# installation does not wait for the daily refresh time.
 target/release/phetools stats refresh-config
 log "starting phetools run (it applies the migrations first); stop it with Ctrl-C"
 exec target/release/phetools run "$@"

@@ -248,10 +248,10 @@ fn registry(config: &Config, pool: &PgPool, engines: &phetools_ocr::EnginePool) 
     Ok(registry)
 }
 
-/// The stats_daily and stats_recount jobs. Recounts read and templates are
-/// saved as the bot account of the match and split jobs. Without credentials
-/// the recounts read anonymously (500 items per list instead of 5,000), and
-/// the template saves fail.
+/// Registers the stats_daily and stats_recount jobs. Recounts read and
+/// templates are saved as the bot account of the match and split jobs.
+/// Without credentials the recounts read anonymously (500 items per list
+/// instead of 5,000), and the template saves fail.
 fn register_statistics_jobs(config: &Config, pool: &PgPool, registry: &mut Registry) -> anyhow::Result<()> {
     config.stats.validate().context("invalid [stats] settings")?;
     let credentials = crate::config::bot_credentials(&ProcessEnvironment)?;

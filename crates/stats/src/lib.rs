@@ -20,7 +20,7 @@
 //! * [`report`] reads the tables for the statistics pages, the old graph URLs
 //!   and the JSON and CSV API, and renders the pages.
 //! * [`recount`] counts a wiki again through the Action API within a stated
-//!   request budget, records the drift and repairs the stored state; its
+//!   request budget, records the drift and repairs the stored state. Its
 //!   cross-check compares the quality categories with the stored counts.
 //! * [`onwiki`] saves the on-wiki templates through the bot.
 //! * [`jobs`] contains the queue handlers `stats_daily` and `stats_recount`.

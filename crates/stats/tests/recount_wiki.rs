@@ -825,10 +825,10 @@ async fn queued_jobs(pool: &PgPool) -> Vec<(String, Option<String>, DateTime<Utc
         .unwrap()
 }
 
-/// The daily job takes the snapshot, runs the cross-check, queues the next
-/// day's job and, on first sight of the wiki, a full recount; run again, it
-/// queues nothing more. Scheduling queues the first day of a wiki without
-/// snapshot. The recount job then recounts the wiki.
+/// The daily job takes the snapshot, runs the cross-check and queues the next
+/// day's job. On first sight of the wiki it also queues a full recount, and
+/// run again it queues nothing more. Scheduling queues the first day of a wiki
+/// without snapshot. The recount job then recounts the wiki.
 #[sqlx::test(migrations = "../../migrations")]
 async fn daily_job_queues_next_day_and_recount(pool: PgPool) {
     let Some((bots, _)) = test_wiki() else { return };

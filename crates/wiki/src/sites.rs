@@ -35,8 +35,8 @@ pub fn proofread_namespaces(dbname: &str) -> Option<ProofreadNamespaces> {
     shipped_table().get(dbname).copied()
 }
 
-/// Every wiki of the shipped table with its ProofreadPage namespace ids, in
-/// no particular order.
+/// Returns every wiki of the shipped table with its ProofreadPage namespace
+/// ids, in no particular order.
 pub fn shipped_proofread_wikis() -> impl Iterator<Item = (&'static str, ProofreadNamespaces)> {
     shipped_table()
         .iter()

@@ -57,9 +57,9 @@ pub enum Change {
         old: Option<Level>,
         new: Option<Level>,
     },
-    /// A `proofreadpage-qualityN` change tag gave the revision's level. The tag
-    /// does not tell the old level, so no drift can be found; the revision
-    /// guard makes it a no-op when the property event came first.
+    /// A level set by a `proofreadpage-qualityN` change tag. The tag does not
+    /// carry the old level, so no drift can be found. The revision guard makes
+    /// it a no-op when the property event came first.
     LevelTagged {
         new: Level,
     },

@@ -30,7 +30,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::apply::PageEvent;
 
-/// What one event asks of the statistics.
+/// A statistics input decoded from one event: a page event or a re-check.
 #[derive(Debug, Clone, PartialEq)]
 pub enum StatsInput {
     /// A page event to apply with [`crate::apply::apply_events`].
@@ -52,7 +52,7 @@ pub struct RecheckRequest {
     pub reason: RecheckReason,
 }
 
-/// Why a page is re-checked.
+/// The reason for a re-check.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RecheckReason {

@@ -51,8 +51,8 @@ pub struct CensusPage {
 ///
 /// NOTE: the whole census is held in memory until the repair, with one title
 /// per page and per template link. For the largest wikis (millions of Page:
-/// pages) that is likely above a gigabyte (an estimate, not measured); they
-/// would need the census written to the temporary tables batch by batch.
+/// pages) that is likely above a gigabyte, an estimate that was not measured.
+/// Such wikis would need the census written to the temporary tables batch by batch.
 #[derive(Debug, Default)]
 pub struct Census {
     pub pages: BTreeMap<i64, CensusPage>,
